@@ -1,0 +1,36 @@
+// Package apis holds the one runtime.Scheme every component of minik8s shares: the
+// external types of k8s.io/api plus meta.k8s.io, and the codecs built on it.
+package apis
+
+import (
+	apidiscoveryv2 "k8s.io/api/apidiscovery/v2"
+	apidiscoveryv2beta1 "k8s.io/api/apidiscovery/v2beta1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+)
+
+var (
+	// Scheme knows every served kind. There are no internal versions: objects are
+	// stored and served in their external versions.
+	Scheme = runtime.NewScheme()
+	// Codecs serialize the scheme's kinds as JSON, YAML and protobuf.
+	Codecs serializer.CodecFactory
+	// ParameterCodec decodes query parameters into option structs.
+	ParameterCodec runtime.ParameterCodec
+)
+
+func init() {
+	utilruntime.Must(clientgoscheme.AddToScheme(Scheme))
+	utilruntime.Must(metav1.AddMetaToScheme(Scheme))
+	utilruntime.Must(apidiscoveryv2.AddToScheme(Scheme))
+	utilruntime.Must(apidiscoveryv2beta1.AddToScheme(Scheme))
+	metav1.AddToGroupVersion(Scheme, schema.GroupVersion{Version: "v1"})
+	Codecs = serializer.NewCodecFactory(Scheme,
+		serializer.WithStreamingCollectionEncodingToJSON(),
+		serializer.WithStreamingCollectionEncodingToProtobuf())
+	ParameterCodec = runtime.NewParameterCodec(Scheme)
+}

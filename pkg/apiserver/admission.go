@@ -1,0 +1,67 @@
+package apiserver
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/minik8s/minik8s/pkg/registry"
+	"github.com/minik8s/minik8s/pkg/storage"
+)
+
+// immortalNamespaces may not be deleted, as upstream's NamespaceLifecycle rules.
+var immortalNamespaces = map[string]bool{"default": true, "kube-system": true, "kube-public": true}
+
+// admission runs the built-in admission rules every write passes.
+type admission struct {
+	reg *registry.Registry
+}
+
+func newAdmission(reg *registry.Registry) *admission { return &admission{reg: reg} }
+
+// admitCreate: the namespace must exist and not be terminating.
+func (a *admission) admitCreate(ctx context.Context, res *registry.Resource, obj runtime.Object) error {
+	if !res.Namespaced {
+		return nil
+	}
+	ns := obj.(metav1.Object).GetNamespace()
+	nsRes := a.reg.Get(schema.GroupVersionResource{Version: "v1", Resource: "namespaces"})
+	if nsRes == nil || nsRes.Store == nil {
+		return nil
+	}
+	got, err := nsRes.Store.Get(ctx, nsRes.Store.Key("", ns), ns, storage.ReadOptions{ResourceVersion: "0"})
+	if apierrors.IsNotFound(err) {
+		// The cache may lag a namespace created a moment ago; ask for the latest.
+		got, err = nsRes.Store.Get(ctx, nsRes.Store.Key("", ns), ns, storage.ReadOptions{})
+	}
+	if err != nil {
+		return err
+	}
+	if n, ok := got.(*corev1.Namespace); ok && (n.Status.Phase == corev1.NamespaceTerminating || n.DeletionTimestamp != nil) {
+		err := statusError(http.StatusForbidden, metav1.StatusReasonForbidden,
+			fmt.Sprintf("%s %q is forbidden: unable to create new content in namespace %s because it is being terminated", res.Name, obj.(metav1.Object).GetName(), ns))
+		err.ErrStatus.Details = &metav1.StatusDetails{Name: obj.(metav1.Object).GetName(), Group: res.Group, Kind: res.Name,
+			Causes: []metav1.StatusCause{{Type: corev1.NamespaceTerminatingCause, Message: fmt.Sprintf("namespace %s is being terminated", ns), Field: "metadata.namespace"}}}
+		return err
+	}
+	return nil
+}
+
+// admitUpdate has no rules yet; the hook is where quota and limit checks go.
+func (a *admission) admitUpdate(ctx context.Context, res *registry.Resource, obj, old runtime.Object) error {
+	return nil
+}
+
+// admitDelete forbids deleting the namespaces the cluster needs.
+func (a *admission) admitDelete(ctx context.Context, res *registry.Resource, namespace, name string) error {
+	if res.Name == "namespaces" && res.Group == "" && immortalNamespaces[name] {
+		return apierrors.NewForbidden(res.GroupResource(), name, fmt.Errorf("this namespace may not be deleted"))
+	}
+	return nil
+}

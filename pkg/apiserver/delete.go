@@ -1,0 +1,331 @@
+package apiserver
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/minik8s/minik8s/pkg/apis"
+	"github.com/minik8s/minik8s/pkg/registry"
+	"github.com/minik8s/minik8s/pkg/storage"
+)
+
+// deleteOptions reads DeleteOptions from the body, or from the query when there is
+// no body, as upstream accepts both.
+func (q *request) deleteOptions() (*metav1.DeleteOptions, error) {
+	opts := &metav1.DeleteOptions{}
+	if q.r.ContentLength != 0 && q.r.Body != nil && q.r.Body != http.NoBody {
+		body, err := q.readBody()
+		if err != nil && !apierrors.IsBadRequest(err) {
+			return nil, err
+		}
+		if len(body) > 0 {
+			info, err := inputSerializer(q.r)
+			if err != nil {
+				return nil, err
+			}
+			gvk := metav1.SchemeGroupVersion.WithKind("DeleteOptions")
+			obj, _, err := info.Serializer.Decode(body, &gvk, opts)
+			if err != nil {
+				return nil, apierrors.NewBadRequest(fmt.Sprintf("decode DeleteOptions: %v", err))
+			}
+			if o, ok := obj.(*metav1.DeleteOptions); ok {
+				opts = o
+			}
+		}
+	}
+	if len(q.query) > 0 {
+		if err := apis.ParameterCodec.DecodeParameters(q.query, metav1.SchemeGroupVersion, opts); err != nil {
+			return nil, apierrors.NewBadRequest(err.Error())
+		}
+	}
+	var errs field.ErrorList
+	if opts.OrphanDependents != nil && opts.PropagationPolicy != nil {
+		errs = append(errs, field.Invalid(field.NewPath("propagationPolicy"), opts.PropagationPolicy, "orphanDependents and deletionPropagation cannot be both set"))
+	}
+	if p := opts.PropagationPolicy; p != nil && *p != metav1.DeletePropagationForeground && *p != metav1.DeletePropagationBackground && *p != metav1.DeletePropagationOrphan {
+		errs = append(errs, field.NotSupported(field.NewPath("propagationPolicy"), *p, []string{"Foreground", "Background", "Orphan", "nil"}))
+	}
+	for _, d := range opts.DryRun {
+		if d != metav1.DryRunAll {
+			errs = append(errs, field.NotSupported(field.NewPath("dryRun"), d, []string{"All"}))
+		}
+	}
+	if opts.GracePeriodSeconds != nil && *opts.GracePeriodSeconds < 0 {
+		zero := int64(1)
+		opts.GracePeriodSeconds = &zero
+	}
+	if len(errs) > 0 {
+		return nil, apierrors.NewInvalid(schema.GroupKind{Group: "meta.k8s.io", Kind: "DeleteOptions"}, "", errs)
+	}
+	return opts, nil
+}
+
+// delete answers DELETE of one object.
+func (q *request) delete() error {
+	opts, err := q.deleteOptions()
+	if err != nil {
+		return err
+	}
+	if err := q.s.admission.admitDelete(q.ctx(), q.res, q.info.Namespace, q.info.Name); err != nil {
+		return err
+	}
+	obj, deleted, err := q.s.deleteObject(q.ctx(), q.res, q.info.Namespace, q.info.Name, opts)
+	if err != nil {
+		return err
+	}
+	code := http.StatusOK
+	if !deleted && opts.OrphanDependents != nil && !*opts.OrphanDependents {
+		code = http.StatusAccepted
+	}
+	if deleted && !returnsDeletedObject(q.res) {
+		m := obj.(metav1.Object)
+		st := successStatus(m.GetName(), q.res.Name, string(m.GetUID()))
+		st.Details.Group = q.res.Group
+		return q.respond(code, st)
+	}
+	return q.respond(code, obj)
+}
+
+// returnsDeletedObject lists the resources whose DELETE answers with the object
+// rather than a Status, as upstream's stores do.
+func returnsDeletedObject(res *registry.Resource) bool {
+	switch res.GroupResource().String() {
+	case "pods", "serviceaccounts", "services", "namespaces", "storageclasses.storage.k8s.io",
+		"customresourcedefinitions.apiextensions.k8s.io":
+		return true
+	}
+	return false
+}
+
+// deleteObject runs the delete path: preconditions, graceful deletion, finalizers
+// (added for orphan and foreground propagation), then the removal. It reports whether
+// the object is gone.
+func (s *Server) deleteObject(ctx context.Context, res *registry.Resource, namespace, name string, opts *metav1.DeleteOptions) (runtime.Object, bool, error) {
+	dryRun := len(opts.DryRun) > 0
+	key := res.Store.Key(namespace, name)
+	current, err := res.Store.Get(ctx, key, name, storage.ReadOptions{})
+	if err != nil {
+		return nil, false, err
+	}
+	if err := checkDeletePreconditions(res, name, current, opts.Preconditions); err != nil {
+		return nil, false, err
+	}
+	served, err := toServed(res, current)
+	if err != nil {
+		return nil, false, err
+	}
+	grace, graceful := int64(0), false
+	if gs, ok := res.Strategy.(registry.GracefulStrategy); ok {
+		grace, graceful = gs.GracePeriod(served, opts.GracePeriodSeconds)
+	}
+	finalizers := propagationFinalizers(res, served, opts)
+	m := served.(metav1.Object)
+	pending := graceful && grace > 0
+	needsUpdate := pending || len(finalizers) > 0 || res.Name == "namespaces" && namespaceHasFinalizers(served)
+	if !needsUpdate {
+		if dryRun {
+			return served, true, nil
+		}
+		rv := m.GetResourceVersion()
+		out, err := s.removeObject(ctx, res, namespace, name, &rv)
+		if apierrors.IsConflict(err) {
+			// Changed since we looked: start over with the new state.
+			return s.deleteObject(ctx, res, namespace, name, opts)
+		}
+		return out, err == nil, err
+	}
+	// Mark the object as being deleted; the kubelet, the garbage collector or the
+	// namespace controller finishes the job.
+	now := metav1.NewTime(time.Now())
+	wo := writeOptions{dryRun: dryRun, manager: "before-first-apply"}
+	out, _, err := s.updateObject(ctx, res, namespace, name, "", false, updateRules{unconditional: true, applied: true}, wo,
+		func(_ context.Context, existing runtime.Object) (runtime.Object, error) {
+			if err := checkDeletePreconditions(res, name, existing, opts.Preconditions); err != nil {
+				return nil, err
+			}
+			em := existing.(metav1.Object)
+			for _, f := range finalizers {
+				if !containsString(em.GetFinalizers(), f) {
+					em.SetFinalizers(append(em.GetFinalizers(), f))
+				}
+			}
+			if opts.PropagationPolicy != nil || opts.OrphanDependents != nil {
+				em.SetFinalizers(withoutConflictingGC(em.GetFinalizers(), finalizers))
+			}
+			cur := em.GetDeletionGracePeriodSeconds()
+			switch {
+			case em.GetDeletionTimestamp() == nil:
+				ts := now
+				if pending {
+					ts = metav1.NewTime(now.Add(time.Duration(grace) * time.Second))
+				}
+				em.SetDeletionTimestamp(&ts)
+				g := grace
+				em.SetDeletionGracePeriodSeconds(&g)
+				if em.GetGeneration() > 0 {
+					em.SetGeneration(em.GetGeneration() + 1)
+				}
+			case pending && cur != nil && grace < *cur:
+				// A shorter grace period replaces a longer one.
+				ts := metav1.NewTime(now.Add(time.Duration(grace) * time.Second))
+				em.SetDeletionTimestamp(&ts)
+				g := grace
+				em.SetDeletionGracePeriodSeconds(&g)
+			}
+			if ns, ok := existing.(*corev1.Namespace); ok {
+				ns.Status.Phase = corev1.NamespaceTerminating
+			}
+			return existing, nil
+		})
+	if err != nil {
+		return nil, false, err
+	}
+	if _, err := res.Store.Get(ctx, key, name, storage.ReadOptions{}); apierrors.IsNotFound(err) {
+		return out, true, nil
+	}
+	return out, false, nil
+}
+
+// beforeUpdate would reject the deletion fields we set; updateObject's rules let
+// deleteObject set them because it edits the existing object directly.
+
+func checkDeletePreconditions(res *registry.Resource, name string, obj runtime.Object, p *metav1.Preconditions) error {
+	if p == nil {
+		return nil
+	}
+	m := obj.(metav1.Object)
+	if p.UID != nil && *p.UID != m.GetUID() {
+		return apierrors.NewConflict(res.GroupResource(), name, fmt.Errorf("Precondition failed: UID in precondition: %v, UID in object meta: %v", *p.UID, m.GetUID()))
+	}
+	if p.ResourceVersion != nil && *p.ResourceVersion != m.GetResourceVersion() {
+		return apierrors.NewConflict(res.GroupResource(), name, fmt.Errorf("Precondition failed: ResourceVersion in precondition: %v, ResourceVersion in object meta: %v", *p.ResourceVersion, m.GetResourceVersion()))
+	}
+	return nil
+}
+
+// propagationFinalizers returns the garbage-collector finalizer the deletion asks for.
+func propagationFinalizers(res *registry.Resource, obj runtime.Object, opts *metav1.DeleteOptions) []string {
+	switch {
+	case opts.OrphanDependents != nil && *opts.OrphanDependents:
+		return []string{metav1.FinalizerOrphanDependents}
+	case opts.PropagationPolicy != nil && *opts.PropagationPolicy == metav1.DeletePropagationOrphan:
+		return []string{metav1.FinalizerOrphanDependents}
+	case opts.PropagationPolicy != nil && *opts.PropagationPolicy == metav1.DeletePropagationForeground:
+		return []string{metav1.FinalizerDeleteDependents}
+	}
+	return nil
+}
+
+// withoutConflictingGC drops the other GC finalizer when a policy was chosen.
+func withoutConflictingGC(have, want []string) []string {
+	if len(want) == 0 {
+		var out []string
+		for _, f := range have {
+			if f != metav1.FinalizerOrphanDependents && f != metav1.FinalizerDeleteDependents {
+				out = append(out, f)
+			}
+		}
+		return out
+	}
+	var out []string
+	for _, f := range have {
+		if (f == metav1.FinalizerOrphanDependents || f == metav1.FinalizerDeleteDependents) && !containsString(want, f) {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func containsString(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func namespaceHasFinalizers(obj runtime.Object) bool {
+	ns, ok := obj.(*corev1.Namespace)
+	return ok && (len(ns.Spec.Finalizers) > 0 || len(ns.Finalizers) > 0)
+}
+
+// removeObject deletes an object from storage (if its resourceVersion is still rv)
+// and releases what it held.
+func (s *Server) removeObject(ctx context.Context, res *registry.Resource, namespace, name string, rv *string) (runtime.Object, error) {
+	pre := &storage.Preconditions{ResourceVersion: rv}
+	out, err := res.Store.Delete(ctx, res.Store.Key(namespace, name), name, pre, func(existing runtime.Object) error {
+		m := existing.(metav1.Object)
+		if len(m.GetFinalizers()) > 0 {
+			return apierrors.NewConflict(res.GroupResource(), name, fmt.Errorf("the object has finalizers"))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	served, err := toServed(res, out)
+	if err != nil {
+		return nil, err
+	}
+	if res.Hooks != nil {
+		res.Hooks.AfterDelete(ctx, served)
+	}
+	return served, nil
+}
+
+// deleteCollection answers DELETE of a collection: every selected object is deleted
+// with the same options, and the list of them is returned.
+func (q *request) deleteCollection() error {
+	opts, err := q.deleteOptions()
+	if err != nil {
+		return err
+	}
+	p, err := q.listParams()
+	if err != nil {
+		return err
+	}
+	result, err := q.res.Store.List(q.ctx(), storage.ListOptions{Namespace: q.info.Namespace, Predicate: p.pred})
+	if err != nil {
+		return err
+	}
+	var deleted []runtime.Object
+	for _, obj := range result.Items {
+		m := obj.(metav1.Object)
+		if err := q.s.admission.admitDelete(q.ctx(), q.res, m.GetNamespace(), m.GetName()); err != nil {
+			if apierrors.IsForbidden(err) {
+				continue
+			}
+			return err
+		}
+		out, _, err := q.s.deleteObject(q.ctx(), q.res, m.GetNamespace(), m.GetName(), opts)
+		if err != nil {
+			if apierrors.IsNotFound(err) {
+				continue
+			}
+			return err
+		}
+		deleted = append(deleted, out)
+	}
+	list := q.res.NewList()
+	if err := meta.SetList(list, deleted); err != nil {
+		return err
+	}
+	lm, _ := meta.ListAccessor(list)
+	lm.SetResourceVersion(strconv.FormatInt(q.res.Store.CurrentRevision(), 10))
+	gvk := q.res.GroupVersionKind()
+	list.GetObjectKind().SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+	return q.respond(http.StatusOK, list)
+}

@@ -1,0 +1,104 @@
+package apiserver
+
+import (
+	"net/http"
+	"strings"
+)
+
+// requestInfo is what the URL and method say about an API request.
+type requestInfo struct {
+	// Resource is false for non-resource paths (/healthz, /version, discovery).
+	IsResource  bool
+	Verb        string // get, list, watch, create, update, patch, delete, deletecollection, connect
+	APIPrefix   string // "api" or "apis"
+	Group       string
+	Version     string
+	Namespace   string
+	Resource    string
+	Name        string
+	Subresource string
+	// Parts is the path after the resource, for subresources with more segments.
+	Parts []string
+}
+
+// parseRequestInfo splits /api/v1/namespaces/ns/pods/name/status and friends.
+func parseRequestInfo(r *http.Request) requestInfo {
+	info := requestInfo{}
+	path := strings.Trim(r.URL.Path, "/")
+	parts := strings.Split(path, "/")
+	if len(parts) < 2 {
+		return info
+	}
+	switch parts[0] {
+	case "api":
+		info.APIPrefix = "api"
+		info.Version = parts[1]
+		parts = parts[2:]
+	case "apis":
+		if len(parts) < 3 {
+			return info
+		}
+		info.APIPrefix = "apis"
+		info.Group = parts[1]
+		info.Version = parts[2]
+		parts = parts[3:]
+	default:
+		return info
+	}
+	if len(parts) == 0 {
+		return info
+	}
+	watchPath := false
+	if parts[0] == "watch" {
+		watchPath = true
+		parts = parts[1:]
+	}
+	// /namespaces/{ns}/{resource}/...; but /namespaces/{name}[/status|/finalize]
+	// is the namespace itself, as upstream parses it.
+	if parts[0] == "namespaces" && len(parts) > 1 {
+		info.Namespace = parts[1]
+		if len(parts) > 2 && parts[2] != "status" && parts[2] != "finalize" {
+			parts = parts[2:]
+		}
+	}
+	if len(parts) == 0 || parts[0] == "" {
+		return info
+	}
+	info.IsResource = true
+	info.Resource = parts[0]
+	if len(parts) > 1 {
+		info.Name = parts[1]
+	}
+	if len(parts) > 2 {
+		info.Subresource = parts[2]
+		info.Parts = parts[3:]
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		switch {
+		case watchPath || isTrue(r.URL.Query().Get("watch")):
+			info.Verb = "watch"
+		case info.Name == "":
+			info.Verb = "list"
+		default:
+			info.Verb = "get"
+		}
+	case http.MethodPost:
+		info.Verb = "create"
+	case http.MethodPut:
+		info.Verb = "update"
+	case http.MethodPatch:
+		info.Verb = "patch"
+	case http.MethodDelete:
+		if info.Name == "" {
+			info.Verb = "deletecollection"
+		} else {
+			info.Verb = "delete"
+		}
+	default:
+		info.Verb = strings.ToLower(r.Method)
+	}
+	return info
+}
+
+func isTrue(s string) bool { return s == "true" || s == "1" }

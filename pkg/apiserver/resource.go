@@ -1,0 +1,338 @@
+package apiserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/minik8s/minik8s/pkg/apis"
+	"github.com/minik8s/minik8s/pkg/registry"
+)
+
+// serveResource dispatches a request for a resource or one of its subresources.
+func (s *Server) serveResource(w http.ResponseWriter, r *http.Request, info requestInfo) {
+	gvr := schema.GroupVersionResource{Group: info.Group, Version: info.Version, Resource: info.Resource}
+	res := s.cfg.Registry.Get(gvr)
+	if res == nil {
+		if info.APIPrefix == "apis" && !s.discovery.hasGroupVersion(info.Group, info.Version) {
+			http.Error(w, "404 page not found", http.StatusNotFound)
+			return
+		}
+		writeError(w, r, apierrors.NewNotFound(schema.GroupResource{}, ""))
+		return
+	}
+	if !res.Namespaced && res.Name != "namespaces" && info.Namespace != "" {
+		writeError(w, r, apierrors.NewNotFound(schema.GroupResource{}, ""))
+		return
+	}
+	if !res.Namespaced {
+		info.Namespace = ""
+	}
+	if res.Namespaced && info.Namespace == "" && info.Name != "" {
+		writeError(w, r, apierrors.NewNotFound(schema.GroupResource{}, ""))
+		return
+	}
+	if info.Name != "" && (info.Verb == "create") && info.Subresource == "" {
+		writeError(w, r, methodNotSupported(res.GroupResource(), "create"))
+		return
+	}
+	req := &request{s: s, w: w, r: r, info: info, res: res, query: r.URL.Query()}
+	var err error
+	switch {
+	case res.Create != nil:
+		if info.Verb != "create" || info.Subresource != "" {
+			err = methodNotSupported(res.GroupResource(), info.Verb)
+		} else {
+			err = req.createVirtual()
+		}
+	case info.Subresource == "":
+		err = req.serveMain()
+	default:
+		err = req.serveSubresource()
+	}
+	if err != nil {
+		writeError(w, r, err)
+	}
+}
+
+// request carries one resource request through its handler.
+type request struct {
+	s     *Server
+	w     http.ResponseWriter
+	r     *http.Request
+	info  requestInfo
+	res   *registry.Resource
+	query url.Values
+	// warnings become Warning headers.
+	warnings []string
+}
+
+func (q *request) ctx() context.Context { return q.r.Context() }
+
+func (q *request) serveMain() error {
+	if !q.res.Supports(q.info.Verb) {
+		return methodNotSupported(q.res.GroupResource(), q.info.Verb)
+	}
+	switch q.info.Verb {
+	case "get":
+		return q.get()
+	case "list":
+		return q.list()
+	case "watch":
+		return q.watch()
+	case "create":
+		return q.create()
+	case "update":
+		return q.update("")
+	case "patch":
+		return q.patch("")
+	case "delete":
+		return q.delete()
+	case "deletecollection":
+		return q.deleteCollection()
+	}
+	return methodNotSupported(q.res.GroupResource(), q.info.Verb)
+}
+
+func (q *request) serveSubresource() error {
+	sub := q.info.Subresource
+	switch {
+	case sub == "status" && q.res.Status:
+		switch q.info.Verb {
+		case "get":
+			return q.get()
+		case "update":
+			return q.update("status")
+		case "patch":
+			return q.patch("status")
+		}
+	case sub == "scale" && q.res.Scale != nil:
+		return q.serveScale()
+	case sub == "finalize" && q.res.Name == "namespaces" && q.info.Verb == "update":
+		return q.update("finalize")
+	case sub == "binding" && q.res.Name == "pods" && q.info.Verb == "create":
+		return q.createBinding()
+	case sub == "eviction" && q.res.Name == "pods" && q.info.Verb == "create":
+		return q.createEviction()
+	case q.isConnect(sub):
+		if q.s.cfg.Connect == nil {
+			return apierrors.NewServiceUnavailable(fmt.Sprintf("%s/%s is not available: no node agent is connected", q.res.Name, sub))
+		}
+		q.s.cfg.Connect.ServeConnect(q.w, q.r, q.res, q.info.Namespace, q.info.Name, sub, q.info.Parts)
+		return nil
+	default:
+		if h := q.s.subresourceHandler(q.res, sub); h != nil {
+			return h(q)
+		}
+		return apierrors.NewNotFound(schema.GroupResource{}, "")
+	}
+	return methodNotSupported(schema.GroupResource{Group: q.res.Group, Resource: q.res.Name + "/" + sub}, q.info.Verb)
+}
+
+func (q *request) isConnect(sub string) bool {
+	for _, s := range q.res.Subresources {
+		if s.Name == sub {
+			switch sub {
+			case "log", "exec", "attach", "portforward", "proxy":
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// subresourceHandler finds handlers registered by other files (serviceaccounts/token…).
+func (s *Server) subresourceHandler(res *registry.Resource, sub string) func(*request) error {
+	return subresourceHandlers[res.GroupResource().String()+"/"+sub]
+}
+
+// subresourceHandlers are extra subresources, keyed "resource.group/subresource".
+var subresourceHandlers = map[string]func(*request) error{}
+
+// readBody reads a request body up to the configured limit.
+func (q *request) readBody() ([]byte, error) {
+	limit := q.s.cfg.MaxRequestBodyBytes
+	if q.r.ContentLength > limit {
+		return nil, errTooLarge(limit)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(q.w, q.r.Body, limit))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, errTooLarge(limit)
+		}
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("read request body: %v", err))
+	}
+	if len(body) == 0 {
+		return nil, apierrors.NewBadRequest("the request body is empty")
+	}
+	return body, nil
+}
+
+func errTooLarge(limit int64) error {
+	return statusError(http.StatusRequestEntityTooLarge, metav1.StatusReasonRequestEntityTooLarge,
+		fmt.Sprintf("Request entity too large: limit is %d", limit))
+}
+
+// fieldValidation is the fieldValidation parameter: Strict, Warn (default) or Ignore.
+func (q *request) fieldValidation() (string, error) {
+	v := q.query.Get("fieldValidation")
+	switch strings.ToLower(v) {
+	case "":
+		return "Warn", nil
+	case "strict":
+		return "Strict", nil
+	case "warn":
+		return "Warn", nil
+	case "ignore":
+		return "Ignore", nil
+	}
+	return "", apierrors.NewBadRequest(fmt.Sprintf("fieldValidation parameter unsupported: %s", v))
+}
+
+// dryRun reports whether the request asks for dryRun=All.
+func (q *request) dryRun() (bool, error) {
+	vals := q.query["dryRun"]
+	if len(vals) == 0 {
+		return false, nil
+	}
+	for _, v := range vals {
+		if v != "All" {
+			return false, apierrors.NewBadRequest(fmt.Sprintf("Invalid dryRun value: %q: supported values: \"All\"", v))
+		}
+	}
+	return true, nil
+}
+
+// decodeObject decodes a request body into the resource's type, checking the kind
+// and reporting unknown or duplicate fields per fieldValidation.
+func (q *request) decodeObject(body []byte) (runtime.Object, error) {
+	info, err := inputSerializer(q.r)
+	if err != nil {
+		return nil, err
+	}
+	validation, err := q.fieldValidation()
+	if err != nil {
+		return nil, err
+	}
+	into := q.res.New()
+	gvk := q.res.GroupVersionKind()
+	dec := info.Serializer
+	if validation != "Ignore" && info.StrictSerializer != nil {
+		dec = info.StrictSerializer
+	}
+	obj, actual, err := dec.Decode(body, &gvk, into)
+	if err != nil && runtime.IsStrictDecodingError(err) && obj != nil {
+		msgs := strictErrors(err)
+		if validation == "Strict" {
+			return nil, apierrors.NewBadRequest(fmt.Sprintf("%s in version %q cannot be handled as a %s: strict decoding error: %s",
+				gvk.Kind, gvk.Version, gvk.Kind, strings.Join(msgs, ", ")))
+		}
+		q.warnings = append(q.warnings, msgs...)
+		err = nil
+	}
+	if err != nil {
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("%s in version %q cannot be handled as a %s: %v", gvk.Kind, gvk.Version, gvk.Kind, err))
+	}
+	if actual != nil && (actual.GroupVersion() != gvk.GroupVersion() || actual.Kind != gvk.Kind) {
+		if actual.GroupVersion() != gvk.GroupVersion() {
+			return nil, apierrors.NewBadRequest(fmt.Sprintf("the API version in the data (%s) does not match the expected API version (%s)", actual.GroupVersion(), gvk.GroupVersion()))
+		}
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("the kind in the data (%s) does not match the expected kind (%s)", actual.Kind, gvk.Kind))
+	}
+	if obj != into {
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("expected a %s, got %T", gvk.Kind, obj))
+	}
+	return obj, nil
+}
+
+// strictErrors splits a strict decoding error into its messages.
+func strictErrors(err error) []string {
+	var se interface{ Errors() []error }
+	if errors.As(err, &se) {
+		var out []string
+		for _, e := range se.Errors() {
+			out = append(out, e.Error())
+		}
+		return out
+	}
+	return []string{err.Error()}
+}
+
+// setWarnings emits collected warnings as upstream's Warning headers.
+func (q *request) setWarnings() {
+	for _, w := range q.warnings {
+		q.w.Header().Add("Warning", fmt.Sprintf("299 - %q", w))
+	}
+}
+
+// respond writes obj in the negotiated form.
+func (q *request) respond(code int, obj runtime.Object, targets ...string) error {
+	out, err := negotiate(q.r, targets...)
+	if err != nil {
+		return err
+	}
+	if out.target != "" {
+		if obj, err = q.s.transform(q, out, obj); err != nil {
+			return err
+		}
+	}
+	q.setWarnings()
+	writeObject(q.w, q.r, code, out, obj)
+	return nil
+}
+
+// checkNamespace matches an object's namespace with the request's.
+func (q *request) checkNamespace(obj runtime.Object) error {
+	m := obj.(metav1.Object)
+	if !q.res.Namespaced {
+		m.SetNamespace("")
+		return nil
+	}
+	switch m.GetNamespace() {
+	case "":
+		m.SetNamespace(q.info.Namespace)
+	case q.info.Namespace:
+	default:
+		return apierrors.NewBadRequest("the namespace of the provided object does not match the namespace sent on the request")
+	}
+	return nil
+}
+
+// toServed converts a stored object to the served version (for resources served
+// in several versions); otherwise it returns obj itself.
+func toServed(res *registry.Resource, obj runtime.Object) (runtime.Object, error) {
+	if obj == nil || !res.Converts() {
+		return obj, nil
+	}
+	out := res.New()
+	if err := apis.Scheme.Convert(obj, out, nil); err != nil {
+		return nil, fmt.Errorf("convert %s to %s: %w", res.StorageGVK(), res.GroupVersionKind(), err)
+	}
+	out.GetObjectKind().SetGroupVersionKind(res.GroupVersionKind())
+	return out, nil
+}
+
+// toStored converts a served object to the storage version.
+func toStored(res *registry.Resource, obj runtime.Object) (runtime.Object, error) {
+	if !res.Converts() {
+		return obj, nil
+	}
+	out, err := apis.Scheme.New(res.StorageGVK())
+	if err != nil {
+		return nil, err
+	}
+	if err := apis.Scheme.Convert(obj, out, nil); err != nil {
+		return nil, fmt.Errorf("convert %s to %s: %w", res.GroupVersionKind(), res.StorageGVK(), err)
+	}
+	return out, nil
+}

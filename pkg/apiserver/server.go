@@ -1,0 +1,374 @@
+// Package apiserver serves the Kubernetes REST API over HTTPS from the registry's
+// resources and the storage package: discovery, OpenAPI, CRUD with patch and
+// server-side apply, watch, tables, subresources, health and metrics.
+package apiserver
+
+import (
+	"context"
+	"encoding/json"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/minik8s/minik8s/pkg/registry"
+	"github.com/minik8s/minik8s/pkg/storage"
+)
+
+// Config configures the API server.
+type Config struct {
+	Store    *storage.Store
+	Registry *registry.Registry
+	// Address is host:port to listen on.
+	Address string
+	// ServingCert is presented to clients; ClientCA verifies client certificates.
+	ServingCert tls.Certificate
+	ClientCA    *x509.CertPool
+	// TokenAuthenticators are tried in order for bearer tokens.
+	TokenAuthenticators []TokenAuthenticator
+	Authorizer          Authorizer
+	// MaxRequestBodyBytes bounds request bodies; larger ones get 413.
+	MaxRequestBodyBytes int64
+	// ReadyChecks must all pass for /readyz; /livez and /healthz check the store.
+	ReadyChecks map[string]func(context.Context) error
+	// Extra handlers for paths outside the API (the dashboard, proxies).
+	Extra map[string]http.Handler
+	// Connect handles streaming subresources (pods/log, exec, attach, portforward,
+	// proxy) that a node answers; nil answers 404.
+	Connect ConnectHandler
+	Logger  *slog.Logger
+}
+
+// ConnectHandler serves a streaming subresource of an object.
+type ConnectHandler interface {
+	ServeConnect(w http.ResponseWriter, r *http.Request, res *registry.Resource, namespace, name, subresource string, rest []string)
+}
+
+// Validate reports missing settings.
+func (c *Config) Validate() error {
+	switch {
+	case c.Store == nil:
+		return errors.New("apiserver: no store")
+	case c.Registry == nil:
+		return errors.New("apiserver: no registry")
+	case c.Address == "":
+		return errors.New("apiserver: no listen address")
+	}
+	return nil
+}
+
+// Server is the API server.
+type Server struct {
+	cfg   Config
+	log   *slog.Logger
+	http  *http.Server
+	ready atomic.Bool
+
+	discovery *discoveryDocs
+	fields    *fieldManagers
+	metrics   *metrics
+	admission *admission
+
+	mu        sync.Mutex
+	listening net.Addr
+}
+
+// New builds the server; Run serves it.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Authorizer == nil {
+		cfg.Authorizer = AllowAuthenticated{}
+	}
+	if cfg.MaxRequestBodyBytes <= 0 {
+		cfg.MaxRequestBodyBytes = 3 * 1024 * 1024
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger}
+	s.discovery = newDiscoveryDocs(cfg.Registry)
+	s.fields = newFieldManagers(cfg.Registry)
+	s.metrics = newMetrics(cfg.Registry)
+	s.admission = newAdmission(cfg.Registry)
+	return s, nil
+}
+
+// Listen binds the port; Serve then answers on it. Split so callers know the port is
+// taken before they report readiness.
+func (s *Server) Listen() (net.Listener, error) {
+	ln, err := net.Listen("tcp", s.cfg.Address)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", s.cfg.Address, err)
+	}
+	s.mu.Lock()
+	s.listening = ln.Addr()
+	s.mu.Unlock()
+	return ln, nil
+}
+
+// Serve answers HTTPS on ln until ctx ends, then drains in-flight requests.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	tlsCfg := &tls.Config{
+		Certificates: []tls.Certificate{s.cfg.ServingCert},
+		ClientAuth:   tls.VerifyClientCertIfGiven,
+		ClientCAs:    s.cfg.ClientCA,
+		MinVersion:   tls.VersionTLS12,
+		NextProtos:   []string{"h2", "http/1.1"},
+	}
+	s.http = &http.Server{
+		Handler:           s,
+		TLSConfig:         tlsCfg,
+		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       90 * time.Second,
+		MaxHeaderBytes:    1 << 20,
+		HTTP2:             &http.HTTP2Config{MaxConcurrentStreams: 1000, MaxReadFrameSize: 256 * 1024},
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(tls.NewListener(ln, tlsCfg)) }()
+	s.ready.Store(true)
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve https: %w", err)
+	case <-ctx.Done():
+	}
+	s.ready.Store(false)
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.http.Shutdown(sctx); err != nil {
+		_ = s.http.Close()
+	}
+	return nil
+}
+
+// ServeHTTP authenticates, authorizes and routes one request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &statusRecorder{ResponseWriter: w}
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", p)
+			if !rec.wrote {
+				writeError(rec, r, apierrors.NewInternalError(fmt.Errorf("%v", p)))
+			}
+		}
+	}()
+	info := parseRequestInfo(r)
+	defer func() { s.metrics.observe(r, info, rec.code, time.Since(start)) }()
+
+	user, err := s.authenticate(r)
+	if err != nil {
+		writeError(rec, r, apierrors.NewUnauthorized(err.Error()))
+		return
+	}
+	ctx := WithUser(r.Context(), user)
+	r = r.WithContext(ctx)
+	attrs := Attributes{User: user, Verb: info.Verb, IsResource: info.IsResource, Group: info.Group,
+		Version: info.Version, Resource: info.Resource, Subresource: info.Subresource,
+		Namespace: info.Namespace, Name: info.Name, Path: r.URL.Path}
+	if !info.IsResource {
+		attrs.Verb = strings.ToLower(r.Method)
+	}
+	allowed, reason, err := s.cfg.Authorizer.Authorize(ctx, attrs)
+	if err != nil {
+		writeError(rec, r, apierrors.NewInternalError(err))
+		return
+	}
+	if !allowed {
+		writeError(rec, r, forbidden(attrs, reason))
+		return
+	}
+	if info.IsResource {
+		s.serveResource(rec, r, info)
+		return
+	}
+	s.serveNonResource(rec, r)
+}
+
+func forbidden(a Attributes, reason string) error {
+	var msg string
+	if a.IsResource {
+		res := a.Resource
+		if a.Subresource != "" {
+			res += "/" + a.Subresource
+		}
+		msg = fmt.Sprintf("User %q cannot %s resource %q in API group %q", a.User.Name, a.Verb, res, a.Group)
+		if a.Namespace != "" {
+			msg += fmt.Sprintf(" in the namespace %q", a.Namespace)
+		} else {
+			msg += " at the cluster scope"
+		}
+	} else {
+		msg = fmt.Sprintf("User %q cannot %s path %q", a.User.Name, a.Verb, a.Path)
+	}
+	if reason != "" {
+		msg += ": " + reason
+	}
+	gr := schema.GroupResource{Group: a.Group, Resource: a.Resource}
+	return apierrors.NewForbidden(gr, a.Name, errors.New(msg))
+}
+
+// serveNonResource answers health, version, metrics, discovery and OpenAPI paths.
+func (s *Server) serveNonResource(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.Path
+	switch {
+	case p == "/healthz" || p == "/livez" || p == "/readyz" ||
+		strings.HasPrefix(p, "/healthz/") || strings.HasPrefix(p, "/livez/") || strings.HasPrefix(p, "/readyz/"):
+		s.serveHealth(w, r)
+	case p == "/version" || p == "/version/":
+		s.serveVersion(w, r)
+	case p == "/metrics":
+		s.metrics.serve(w, r)
+	case p == "/api" || p == "/api/" || p == "/apis" || p == "/apis/" || strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/apis/"):
+		s.discovery.serve(w, r)
+	case p == "/openapi/v2" || strings.HasPrefix(p, "/openapi/v3"):
+		serveOpenAPI(w, r)
+	case p == "/":
+		s.serveRootPaths(w, r)
+	default:
+		for prefix, h := range s.cfg.Extra {
+			if p == prefix || strings.HasPrefix(p, strings.TrimSuffix(prefix, "/")+"/") {
+				h.ServeHTTP(w, r)
+				return
+			}
+		}
+		http.Error(w, "404 page not found", http.StatusNotFound)
+	}
+}
+
+func (s *Server) serveRootPaths(w http.ResponseWriter, r *http.Request) {
+	paths := []string{"/api", "/api/v1", "/apis", "/healthz", "/livez", "/metrics", "/openapi/v2", "/openapi/v3", "/readyz", "/version"}
+	for _, gv := range s.discovery.groupVersions() {
+		paths = append(paths, "/apis/"+gv.Group, "/apis/"+gv.String())
+	}
+	data, _ := json.MarshalIndent(&metav1.RootPaths{Paths: uniqueSorted(paths)}, "", "  ")
+	writeBytes(w, r, http.StatusOK, mediaJSON, data)
+}
+
+// serveHealth answers /healthz, /livez and /readyz like upstream, with ?verbose and
+// per-check paths such as /readyz/etcd.
+func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
+	parts := strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 2)
+	kind := parts[0]
+	only := ""
+	if len(parts) == 2 {
+		only = parts[1]
+	}
+	type check struct {
+		name string
+		fn   func(context.Context) error
+	}
+	checks := []check{{"ping", func(context.Context) error { return nil }}, {"log", func(context.Context) error { return nil }}, {"etcd", s.checkEtcd}}
+	if kind == "readyz" {
+		checks = append(checks, check{"informer-sync", func(context.Context) error { return nil }})
+		for name, fn := range s.cfg.ReadyChecks {
+			checks = append(checks, check{name, fn})
+		}
+		checks = append(checks, check{"shutdown", func(context.Context) error {
+			if !s.ready.Load() {
+				return errors.New("server is shutting down")
+			}
+			return nil
+		}})
+	}
+	exclude := map[string]bool{}
+	for _, e := range r.URL.Query()["exclude"] {
+		exclude[e] = true
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	var b strings.Builder
+	failed := false
+	found := only == ""
+	for _, c := range checks {
+		if only != "" && c.name != only {
+			continue
+		}
+		found = true
+		if exclude[c.name] {
+			fmt.Fprintf(&b, "[+]%s excluded: ok\n", c.name)
+			continue
+		}
+		if err := c.fn(ctx); err != nil {
+			failed = true
+			fmt.Fprintf(&b, "[-]%s failed: reason withheld\n", c.name)
+			s.log.Info("health check failed", "check", kind+"/"+c.name, "err", err)
+			continue
+		}
+		fmt.Fprintf(&b, "[+]%s ok\n", c.name)
+	}
+	if !found {
+		http.Error(w, "404 page not found", http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if failed {
+		w.WriteHeader(http.StatusInternalServerError)
+		fmt.Fprintf(w, "%s%s check failed\n", b.String(), kind)
+		return
+	}
+	if only != "" || isTrue(r.URL.Query().Get("verbose")) || r.URL.Query().Has("verbose") {
+		if only != "" {
+			fmt.Fprint(w, "ok")
+			return
+		}
+		fmt.Fprintf(w, "%s%s check passed\n", b.String(), kind)
+		return
+	}
+	fmt.Fprint(w, "ok")
+}
+
+func (s *Server) checkEtcd(ctx context.Context) error {
+	return s.cfg.Store.Healthy(ctx)
+}
+
+// statusRecorder remembers the status code for metrics and panics.
+type statusRecorder struct {
+	http.ResponseWriter
+	code  int
+	wrote bool
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.code, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if !r.wrote {
+		r.code, r.wrote = http.StatusOK, true
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *statusRecorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the connection (for hijacking).
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,301 @@
+package apiserver
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/minik8s/minik8s/pkg/registry"
+)
+
+// writeOptions are what every write request says besides its body.
+type writeOptions struct {
+	dryRun  bool
+	manager string
+}
+
+func (q *request) writeOptions() (writeOptions, error) {
+	dry, err := q.dryRun()
+	if err != nil {
+		return writeOptions{}, err
+	}
+	mgr, err := managerName(q.query, q.r.UserAgent())
+	if err != nil {
+		return writeOptions{}, err
+	}
+	return writeOptions{dryRun: dry, manager: mgr}, nil
+}
+
+// create answers POST of a new object.
+func (q *request) create() error {
+	body, err := q.readBody()
+	if err != nil {
+		return err
+	}
+	obj, err := q.decodeObject(body)
+	if err != nil {
+		return err
+	}
+	if err := q.checkNamespace(obj); err != nil {
+		return err
+	}
+	opts, err := q.writeOptions()
+	if err != nil {
+		return err
+	}
+	created, err := q.s.createObject(q.ctx(), q.res, obj, opts)
+	if err != nil {
+		return err
+	}
+	return q.respond(http.StatusCreated, created)
+}
+
+// createVirtual answers a create of a resource that is computed, not stored.
+func (q *request) createVirtual() error {
+	body, err := q.readBody()
+	if err != nil {
+		return err
+	}
+	obj, err := q.decodeObject(body)
+	if err != nil {
+		return err
+	}
+	if err := q.checkNamespace(obj); err != nil {
+		return err
+	}
+	q.res.Strategy.Default(obj)
+	if errs := q.res.Strategy.Validate(q.ctx(), obj); len(errs) > 0 {
+		return apierrors.NewInvalid(q.res.GroupVersionKind().GroupKind(), obj.(metav1.Object).GetName(), errs)
+	}
+	out, err := q.res.Create(q.ctx(), obj)
+	if err != nil {
+		return err
+	}
+	out.GetObjectKind().SetGroupVersionKind(q.res.GroupVersionKind())
+	return q.respond(http.StatusCreated, out)
+}
+
+// createObject runs the create path: defaults, admission, metadata rules,
+// validation, managed fields, hooks and the storage write.
+func (s *Server) createObject(ctx context.Context, res *registry.Resource, obj runtime.Object, opts writeOptions) (runtime.Object, error) {
+	res.Strategy.Default(obj)
+	if err := s.admission.admitCreate(ctx, res, obj); err != nil {
+		return nil, err
+	}
+	if err := beforeCreate(ctx, res, obj); err != nil {
+		return nil, err
+	}
+	obj, err := s.fields.update(res, "", nil, obj, opts.manager)
+	if err != nil {
+		return nil, err
+	}
+	undo := func() {}
+	if res.Hooks != nil {
+		u, err := res.Hooks.BeforeCreate(ctx, obj, opts.dryRun)
+		if err != nil {
+			return nil, err
+		}
+		if u != nil {
+			undo = u
+		}
+	}
+	if opts.dryRun {
+		undo()
+		return obj, nil
+	}
+	stored, err := toStored(res, obj)
+	if err != nil {
+		undo()
+		return nil, err
+	}
+	m := obj.(metav1.Object)
+	var ttl int64
+	if res.TTL != nil {
+		ttl = res.TTL(obj)
+	}
+	out, err := res.Store.Create(ctx, res.Store.Key(m.GetNamespace(), m.GetName()), m.GetName(), stored, ttl)
+	if err != nil {
+		undo()
+		return nil, err
+	}
+	return toServed(res, out)
+}
+
+// updateFunc computes the new object from a private copy of the current one (nil
+// when it does not exist and creation is allowed).
+type updateFunc func(ctx context.Context, existing runtime.Object) (runtime.Object, error)
+
+// errDryRunDone stops a dry-run update before it writes.
+var errDryRunDone = errors.New("dry run")
+
+// updateObject runs the update path inside storage's retry loop: the caller's change,
+// admission, metadata rules, validation, managed fields, and the finalizer rule
+// that an object being deleted goes once its last finalizer is removed.
+func (s *Server) updateObject(ctx context.Context, res *registry.Resource, namespace, name, subresource string,
+	allowCreate bool, rules updateRules, opts writeOptions, fn updateFunc) (runtime.Object, bool, error) {
+	key := res.Store.Key(namespace, name)
+	var result runtime.Object
+	var undo func()
+	wasCreate := false
+	out, created, err := res.Store.GuaranteedUpdate(ctx, key, name, allowCreate, func(existingStored runtime.Object) (runtime.Object, int64, error) {
+		if undo != nil {
+			undo()
+			undo = nil
+		}
+		existing, err := toServed(res, existingStored)
+		if err != nil {
+			return nil, 0, err
+		}
+		obj, err := fn(ctx, existing)
+		if err != nil {
+			return nil, 0, err
+		}
+		wasCreate = existing == nil
+		if existing == nil {
+			res.Strategy.Default(obj)
+			if err := s.admission.admitCreate(ctx, res, obj); err != nil {
+				return nil, 0, err
+			}
+			if err := beforeCreate(ctx, res, obj); err != nil {
+				return nil, 0, err
+			}
+			if !rules.applied {
+				if obj, err = s.fields.update(res, "", nil, obj, opts.manager); err != nil {
+					return nil, 0, err
+				}
+			}
+			if res.Hooks != nil {
+				if undo, err = res.Hooks.BeforeCreate(ctx, obj, opts.dryRun); err != nil {
+					return nil, 0, err
+				}
+			}
+		} else {
+			if err := beforeUpdate(ctx, res, obj, existing, rules); err != nil {
+				return nil, 0, err
+			}
+			if !rules.applied {
+				if obj, err = s.fields.update(res, subresource, existing, obj, opts.manager); err != nil {
+					return nil, 0, err
+				}
+			}
+			if err := s.admission.admitUpdate(ctx, res, obj, existing); err != nil {
+				return nil, 0, err
+			}
+			if res.Hooks != nil {
+				if undo, err = res.Hooks.BeforeUpdate(ctx, obj, existing, opts.dryRun); err != nil {
+					return nil, 0, err
+				}
+			}
+		}
+		result = obj
+		if opts.dryRun {
+			return nil, 0, errDryRunDone
+		}
+		var ttl int64
+		if res.TTL != nil {
+			ttl = res.TTL(obj)
+		}
+		stored, err := toStored(res, obj)
+		return stored, ttl, err
+	})
+	if errors.Is(err, errDryRunDone) {
+		if undo != nil {
+			undo()
+		}
+		return result, wasCreate, nil
+	}
+	if err != nil {
+		if undo != nil {
+			undo()
+		}
+		return nil, false, err
+	}
+	served, err := toServed(res, out)
+	if err != nil {
+		return nil, false, err
+	}
+	// The last finalizer removed from an object being deleted: delete it now.
+	m := served.(metav1.Object)
+	if m.GetDeletionTimestamp() != nil && len(m.GetFinalizers()) == 0 && deletionReady(res, served) {
+		rv := m.GetResourceVersion()
+		if _, err := s.removeObject(ctx, res, m.GetNamespace(), m.GetName(), &rv); err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+			return nil, false, err
+		}
+	}
+	return served, created, nil
+}
+
+// deletionReady reports whether a deleting object with no finalizers may go now: only
+// a graceful pod deletion waits for its grace period (the kubelet finishes it).
+func deletionReady(res *registry.Resource, obj runtime.Object) bool {
+	if namespaceHasFinalizers(obj) {
+		return false
+	}
+	m := obj.(metav1.Object)
+	if g := m.GetDeletionGracePeriodSeconds(); g != nil && *g > 0 {
+		_, graceful := res.Strategy.(registry.GracefulStrategy)
+		return !graceful
+	}
+	return true
+}
+
+// update answers PUT of an object, its status, or a namespace's finalize.
+func (q *request) update(subresource string) error {
+	body, err := q.readBody()
+	if err != nil {
+		return err
+	}
+	obj, err := q.decodeObject(body)
+	if err != nil {
+		return err
+	}
+	m := obj.(metav1.Object)
+	if m.GetName() != q.info.Name {
+		return apierrors.NewBadRequest("the name of the object (" + m.GetName() + ") does not match the name on the URL (" + q.info.Name + ")")
+	}
+	if err := q.checkNamespace(obj); err != nil {
+		return err
+	}
+	opts, err := q.writeOptions()
+	if err != nil {
+		return err
+	}
+	q.res.Strategy.Default(obj)
+	rules := updateRules{subresource: subresource, unconditional: allowsUnconditionalUpdate(q.res)}
+	fn := func(ctx context.Context, existing runtime.Object) (runtime.Object, error) {
+		o := obj.DeepCopyObject()
+		if existing != nil && subresource == "finalize" {
+			return finalizeNamespace(o, existing)
+		}
+		return o, nil
+	}
+	out, created, err := q.s.updateObject(q.ctx(), q.res, q.info.Namespace, q.info.Name, subresource,
+		allowsCreateOnUpdate(q.res) && subresource == "", rules, opts, fn)
+	if err != nil {
+		return err
+	}
+	code := http.StatusOK
+	if created {
+		code = http.StatusCreated
+	}
+	return q.respond(code, out)
+}
+
+// allowsUnconditionalUpdate: most resources accept a PUT without resourceVersion.
+func allowsUnconditionalUpdate(res *registry.Resource) bool { return true }
+
+// allowsCreateOnUpdate lists the resources a PUT may create, as upstream allows.
+func allowsCreateOnUpdate(res *registry.Resource) bool {
+	switch res.GroupResource().String() {
+	case "endpoints", "events", "leases.coordination.k8s.io", "events.events.k8s.io",
+		"roles.rbac.authorization.k8s.io", "rolebindings.rbac.authorization.k8s.io",
+		"clusterroles.rbac.authorization.k8s.io", "clusterrolebindings.rbac.authorization.k8s.io",
+		"limitranges", "priorityclasses.scheduling.k8s.io", "endpointslices.discovery.k8s.io":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,49 @@
+package cli
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/minik8s/minik8s/pkg/server"
+)
+
+// DefaultDataDir is where a server keeps its state unless told otherwise.
+const DefaultDataDir = "/var/lib/minik8s"
+
+func newServerCommand() *cobra.Command {
+	cfg := server.Config{}
+	var verbose bool
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run the control plane and a local node",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return server.Run(ctx, cfg, newLogger(verbose))
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.DataDir, "data-dir", DefaultDataDir, "folder to hold state")
+	f.StringVar(&cfg.BindAddress, "bind-address", "127.0.0.1", "IP address the API server listens on")
+	f.IntVar(&cfg.HTTPSPort, "https-listen-port", 6443, "HTTPS port of the API server")
+	f.StringVar(&cfg.WriteKubeconfig, "write-kubeconfig", "", "also write the admin kubeconfig to this file (it is always in <data-dir>/kubeconfig.yaml)")
+	f.StringVar(&cfg.DatastoreEndpoint, "datastore-endpoint", "", "comma-separated URLs of an external etcd cluster; empty runs etcd embedded")
+	f.StringVar(&cfg.DatastoreCAFile, "datastore-cafile", "", "CA bundle for the external etcd")
+	f.StringVar(&cfg.DatastoreCertFile, "datastore-certfile", "", "client certificate for the external etcd")
+	f.StringVar(&cfg.DatastoreKeyFile, "datastore-keyfile", "", "client key for the external etcd")
+	f.BoolVar(&cfg.DisableAgent, "disable-agent", false, "run the control plane only, without a local node")
+	f.StringSliceVar(&cfg.TLSSANs, "tls-san", nil, "extra host names or IPs for the serving certificate")
+	f.StringVar(&cfg.ServiceCIDR, "service-cidr", "10.96.0.0/12", "range of Service cluster IPs")
+	f.StringVar(&cfg.ClusterCIDR, "cluster-cidr", "10.244.0.0/16", "range of pod IPs, one /24 per node")
+	f.StringVar(&cfg.ClusterDomain, "cluster-domain", "cluster.local", "DNS domain of the cluster")
+	f.StringVar(&cfg.Token, "token", "", "shared secret agents join with (generated if empty)")
+	f.StringVar(&cfg.Agent.NodeName, "node-name", "", "name of the local node (the host name if empty)")
+	f.StringVar(&cfg.Agent.ContainerRuntimeEndpoint, "container-runtime-endpoint", "", "CRI socket of an existing runtime; empty runs containerd")
+	f.BoolVarP(&verbose, "verbose", "v", false, "log debug messages")
+	return cmd
+}

@@ -1,0 +1,73 @@
+// Package server runs `minik8s server`: the control plane (etcd, API server,
+// controllers) and, unless disabled, the local node agent, as components of one
+// process.
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+)
+
+// Config is everything `minik8s server` is told on its command line.
+type Config struct {
+	// DataDir holds certificates, etcd data and the agent's state.
+	DataDir string
+	// BindAddress is the IP the API server listens on.
+	BindAddress string
+	// HTTPSPort is the API server's port.
+	HTTPSPort int
+	// WriteKubeconfig is an extra path for the admin kubeconfig.
+	WriteKubeconfig string
+	// DatastoreEndpoint names an external etcd cluster; empty runs etcd embedded.
+	DatastoreEndpoint string
+	// DatastoreCAFile, DatastoreCertFile and DatastoreKeyFile secure the external etcd connection.
+	DatastoreCAFile, DatastoreCertFile, DatastoreKeyFile string
+	// DisableAgent runs the control plane only.
+	DisableAgent bool
+	// TLSSANs are extra names and IPs for the serving certificate.
+	TLSSANs []string
+	// ServiceCIDR is the range of ClusterIPs; ClusterCIDR the pod range, split per node.
+	ServiceCIDR string
+	ClusterCIDR string
+	// ClusterDomain is the DNS suffix of Services.
+	ClusterDomain string
+	// Token lets agents join; empty generates one kept in the data dir.
+	Token string
+	// AgentArgs configures the local agent when it runs.
+	Agent AgentOptions
+}
+
+// AgentOptions are the local agent's settings.
+type AgentOptions struct {
+	NodeName                 string
+	ContainerRuntimeEndpoint string
+}
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	if c.DataDir == "" {
+		return errors.New("--data-dir must not be empty")
+	}
+	if ip := net.ParseIP(c.BindAddress); ip == nil {
+		return fmt.Errorf("--bind-address %q is not an IP address", c.BindAddress)
+	}
+	if c.HTTPSPort < 0 || c.HTTPSPort > 65535 {
+		return fmt.Errorf("--https-listen-port %d is out of range", c.HTTPSPort)
+	}
+	for _, cidr := range []string{c.ServiceCIDR, c.ClusterCIDR} {
+		if _, _, err := net.ParseCIDR(cidr); err != nil {
+			return fmt.Errorf("invalid CIDR %q: %w", cidr, err)
+		}
+	}
+	return nil
+}
+
+// paths under the data dir.
+func (c *Config) tlsDir() string      { return filepath.Join(c.DataDir, "server", "tls") }
+func (c *Config) etcdDir() string     { return filepath.Join(c.DataDir, "server", "db") }
+func (c *Config) tokenFile() string   { return filepath.Join(c.DataDir, "server", "token") }
+func (c *Config) kubeconfig() string  { return filepath.Join(c.DataDir, "kubeconfig.yaml") }
+func (c *Config) agentDir() string    { return filepath.Join(c.DataDir, "agent") }
+func (c *Config) credDir() string     { return filepath.Join(c.DataDir, "server", "cred") }

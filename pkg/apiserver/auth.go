@@ -53,7 +53,9 @@ type Attributes struct {
 type userKey struct{}
 
 // WithUser stores the authenticated user in ctx.
-func WithUser(ctx context.Context, u *User) context.Context { return context.WithValue(ctx, userKey{}, u) }
+func WithUser(ctx context.Context, u *User) context.Context {
+	return context.WithValue(ctx, userKey{}, u)
+}
 
 // UserFrom returns the authenticated user of a request context.
 func UserFrom(ctx context.Context) *User {

@@ -189,8 +189,8 @@ func (d *discoveryDocs) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case p == "api":
 		writeJSON(w, r, http.StatusOK, &metav1.APIVersions{
-			TypeMeta: metav1.TypeMeta{Kind: "APIVersions"},
-			Versions: []string{"v1"},
+			TypeMeta:                   metav1.TypeMeta{Kind: "APIVersions"},
+			Versions:                   []string{"v1"},
 			ServerAddressByClientCIDRs: []metav1.ServerAddressByClientCIDR{{ClientCIDR: "0.0.0.0/0", ServerAddress: r.Host}},
 		})
 	case p == "apis":

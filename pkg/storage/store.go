@@ -64,10 +64,10 @@ type Store struct {
 	// written is the highest revision this process has written.
 	written atomic.Int64
 
-	watcher clientv3.Watcher
+	watcher  clientv3.Watcher
 	watchCtx context.Context
-	leases  *leaseManager
-	started atomic.Bool
+	leases   *leaseManager
+	started  atomic.Bool
 }
 
 // New returns a store; register resources, then Start it.

@@ -345,10 +345,9 @@ func resourceDiscovery(r *registry.Resource) apidiscoveryv2.APIResourceDiscovery
 	if r.Namespaced {
 		scope = apidiscoveryv2.ScopeNamespace
 	}
-	gvk := r.GroupVersionKind()
 	rd := apidiscoveryv2.APIResourceDiscovery{
 		Resource:         r.Name,
-		ResponseKind:     &metav1.GroupVersionKind{Group: gvk.Group, Version: gvk.Version, Kind: gvk.Kind},
+		ResponseKind:     responseKind(r, r.GroupVersionKind()),
 		Scope:            scope,
 		SingularResource: r.SingularName,
 		Verbs:            r.VerbList(),
@@ -358,11 +357,20 @@ func resourceDiscovery(r *registry.Resource) apidiscoveryv2.APIResourceDiscovery
 	for _, sub := range r.AllSubresources() {
 		rd.Subresources = append(rd.Subresources, apidiscoveryv2.APISubresourceDiscovery{
 			Subresource:  sub.Name,
-			ResponseKind: &metav1.GroupVersionKind{Group: sub.Kind.Group, Version: sub.Kind.Version, Kind: sub.Kind.Kind},
+			ResponseKind: responseKind(r, sub.Kind),
 			Verbs:        sub.Verbs,
 		})
 	}
 	return rd
+}
+
+// responseKind names a kind as aggregated discovery does: group and version only
+// when they differ from the resource's own.
+func responseKind(r *registry.Resource, gvk schema.GroupVersionKind) *metav1.GroupVersionKind {
+	if gvk.GroupVersion() == r.GroupVersion() {
+		return &metav1.GroupVersionKind{Kind: gvk.Kind}
+	}
+	return &metav1.GroupVersionKind{Group: gvk.Group, Version: gvk.Version, Kind: gvk.Kind}
 }
 
 // writeJSON answers with obj in the negotiated encoding, JSON by default.

@@ -90,7 +90,7 @@ func serializerFor(mediaType string) (runtime.SerializerInfo, bool) {
 // "as" conversions the endpoint can do.
 func negotiate(r *http.Request, allowTargets ...string) (output, error) {
 	accept := r.Header.Get("Accept")
-	pretty := isTrue(r.URL.Query().Get("pretty"))
+	pretty := isPretty(r)
 	if accept == "" {
 		info, _ := serializerFor(mediaJSON)
 		return output{info: info, mediaType: mediaJSON, pretty: pretty}, nil
@@ -128,6 +128,16 @@ func negotiate(r *http.Request, allowTargets ...string) (output, error) {
 	}
 	return output{}, statusError(http.StatusNotAcceptable, metav1.StatusReasonNotAcceptable,
 		fmt.Sprintf("only the following media types are accepted: %s", strings.Join([]string{mediaJSON, mediaYAML, mediaProtobuf}, ", ")))
+}
+
+// isPretty: ?pretty=true, or a command-line client that did not say, as upstream
+// indents JSON for curl and wget.
+func isPretty(r *http.Request) bool {
+	if v := r.URL.Query().Get("pretty"); v != "" {
+		return isTrue(v)
+	}
+	ua := r.UserAgent()
+	return strings.HasPrefix(ua, "curl") || strings.HasPrefix(ua, "Wget")
 }
 
 func contains(list []string, s string) bool {

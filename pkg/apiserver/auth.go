@@ -8,22 +8,19 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/minik8s/minik8s/pkg/auth"
 )
 
-// User is an authenticated identity.
-type User struct {
-	Name   string
-	UID    string
-	Groups []string
-	Extra  map[string][]string
-}
+// User is an authenticated identity (see package auth).
+type User = auth.User
 
 // Well-known groups and users.
 const (
-	GroupAuthenticated   = "system:authenticated"
-	GroupUnauthenticated = "system:unauthenticated"
-	GroupMasters         = "system:masters"
-	UserAnonymous        = "system:anonymous"
+	GroupAuthenticated   = auth.GroupAuthenticated
+	GroupUnauthenticated = auth.GroupUnauthenticated
+	GroupMasters         = auth.GroupMasters
+	UserAnonymous        = auth.UserAnonymous
 )
 
 // TokenAuthenticator maps a bearer token to a user; ok is false for unknown tokens.
@@ -50,18 +47,11 @@ type Attributes struct {
 	Path        string
 }
 
-type userKey struct{}
-
 // WithUser stores the authenticated user in ctx.
-func WithUser(ctx context.Context, u *User) context.Context {
-	return context.WithValue(ctx, userKey{}, u)
-}
+func WithUser(ctx context.Context, u *User) context.Context { return auth.WithUser(ctx, u) }
 
 // UserFrom returns the authenticated user of a request context.
-func UserFrom(ctx context.Context) *User {
-	u, _ := ctx.Value(userKey{}).(*User)
-	return u
-}
+func UserFrom(ctx context.Context) *User { return auth.UserFrom(ctx) }
 
 // authenticate identifies the caller from a verified client certificate or a bearer
 // token; anyone else is anonymous.

@@ -6,9 +6,12 @@ import (
 	"os"
 
 	"github.com/minik8s/minik8s/pkg/cli"
+	"github.com/minik8s/minik8s/pkg/controller/manager"
+	"github.com/minik8s/minik8s/pkg/server"
 )
 
 func main() {
+	server.RegisterComponent(manager.Factory)
 	if err := cli.NewRoot().Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "Error:", err)
 		os.Exit(1)

@@ -148,12 +148,21 @@ func (r *Resource) Delete(ctx context.Context, key, name string, pre *Preconditi
 			return nil, err
 		}
 	}
+	fresh := false
 	for {
 		if cur == nil {
 			return nil, apierrors.NewNotFound(r.opts.GroupResource, name)
 		}
 		if err := pre.check(r.opts.GroupResource, name, cur.obj); err != nil {
-			return nil, err
+			if fresh {
+				return nil, err
+			}
+			// The cache may lag a write that just happened: judge against etcd.
+			fresh = true
+			if cur, err = r.getLatest(ctx, key); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		if check != nil {
 			if err := check(cur.obj); err != nil {
@@ -173,6 +182,7 @@ func (r *Resource) Delete(ctx context.Context, key, name string, pre *Preconditi
 		if cur, err = r.entryFrom(resp.Responses[0].GetResponseRange().Kvs); err != nil {
 			return nil, err
 		}
+		fresh = true
 	}
 }
 

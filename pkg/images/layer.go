@@ -119,7 +119,8 @@ func (l *Layer) Symlink(p, target string) {
 	l.record(l.Add(Entry{Path: p, Kind: KindSymlink, Mode: 0o777, Target: target}))
 }
 
-// Hardlink adds p as a second name of the regular file at target.
+// Hardlink adds p as a second name of the regular file at target; it shares
+// the target's mode and owner.
 func (l *Layer) Hardlink(p, target string) {
 	l.record(l.Add(Entry{Path: p, Kind: KindHardlink, Target: target}))
 }
@@ -146,9 +147,14 @@ func (l *Layer) Entries() ([]Entry, error) {
 			}
 		}
 		if e.Kind == KindHardlink {
-			if t, ok := all[e.Target]; !ok || t.Kind != KindFile {
+			t, ok := all[e.Target]
+			if !ok || t.Kind != KindFile {
 				return nil, fmt.Errorf("layer entry %q: hard link target %q is not a file in this layer", p, e.Target)
 			}
+			// Extractors (containerd's among them) apply a hard link header's
+			// mode and owner to the shared inode: they must be the file's.
+			e.Mode, e.UID, e.GID = t.Mode, t.UID, t.GID
+			all[p] = e
 		}
 	}
 	out := make([]Entry, 0, len(all))

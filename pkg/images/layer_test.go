@@ -61,8 +61,8 @@ func TestLayerTarHoldsModesLinksAndParents(t *testing.T) {
 		{"usr/local/", tar.TypeDir, 0o755, "", 0, 0, ""},
 		{"usr/local/bin/", tar.TypeDir, 0o755, "", 0, 0, ""},
 		{"usr/local/bin/suid", tar.TypeReg, 0o4755, "", 0, 0, ""},
-		// hard links come last, after the file they name
-		{"bin/ash", tar.TypeLink, 0, "bin/busybox", 0, 0, ""},
+		// hard links come last, after the file they name, with its mode
+		{"bin/ash", tar.TypeLink, 0o755, "bin/busybox", 0, 0, ""},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("layer has %d entries, want %d:\n%v", len(got), len(want), got)

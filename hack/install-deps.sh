@@ -7,7 +7,8 @@
 #   containernetworking-plugins    bridge, host-local, portmap, loopback (pod network)
 #   iptables, nftables, conntrack  service proxy rules; conntrack flushes stale UDP entries
 #   iproute2                       ip/ss for the agent's network setup and for debugging
-#   socat                          port-forward helper some runtimes use, and a handy TCP tool in tests
+#   socat                          a TCP relay for tests; containerd 1.6 port-forwards from the pod's
+#                                  netns in Go (only old CRI runtimes ran socat), so the node needs none
 #   busybox-static                 the busybox and nginx-stand-in test images (go run ./test/images)
 #   docker-registry                a local registry the e2e tests push to, to exercise image pulls
 #   ca-certificates                TLS roots for registries and the Go toolchain

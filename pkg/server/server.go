@@ -30,6 +30,7 @@ import (
 	"github.com/minik8s/minik8s/pkg/cluster/pki"
 	"github.com/minik8s/minik8s/pkg/registry"
 	"github.com/minik8s/minik8s/pkg/registry/all"
+	"github.com/minik8s/minik8s/pkg/registry/core"
 	"github.com/minik8s/minik8s/pkg/storage"
 )
 
@@ -100,7 +101,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	defer closeEtcd()
 
-	reg, err := all.Build()
+	reg, err := all.Build(all.Options{Core: core.Options{ServiceCIDR: cfg.ServiceCIDR}})
 	if err != nil {
 		return err
 	}
@@ -248,6 +249,11 @@ func bootstrap(ctx context.Context, api *apiserver.Server) error {
 	for _, ns := range []string{"default", "kube-system", "kube-public", "kube-node-lease"} {
 		if err := api.Ensure(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 			return fmt.Errorf("bootstrap namespace %s: %w", ns, err)
+		}
+	}
+	for _, cs := range core.ComponentStatusObjects() {
+		if err := api.Ensure(ctx, cs); err != nil {
+			return fmt.Errorf("bootstrap component status %s: %w", cs.Name, err)
 		}
 	}
 	return nil

@@ -20,6 +20,8 @@ func Namespaces() *registry.Resource {
 		NewList:   func() runtime.Object { return &corev1.NamespaceList{} },
 		KeyPrefix: "namespaces",
 		Status:    true,
+		// Namespaces cannot be deleted as a collection.
+		Verbs:     []string{"create", "delete", "get", "list", "patch", "update", "watch"},
 		ValidName: apivalidation.ValidateNamespaceName,
 		Strategy: &registry.Generic{
 			Defaults:     defaultNamespace,

@@ -178,3 +178,9 @@ func sortedNames(list corev1.ResourceList) []corev1.ResourceName {
 	}
 	return sets.List(names)
 }
+
+// ValidateContainerResourceName checks a resource a container may request
+// (LimitRanges of Pods and Containers use the same rule).
+func ValidateContainerResourceName(name corev1.ResourceName, fld *field.Path) field.ErrorList {
+	return containerResourceName(name, fld)
+}

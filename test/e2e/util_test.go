@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -12,3 +14,12 @@ func ctxT(t testing.TB) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+func want(out, s string) error {
+	if !strings.Contains(out, s) {
+		return errf("output lacks %q:\n%s", s, out)
+	}
+	return nil
+}
+
+func errf(format string, args ...interface{}) error { return fmt.Errorf(format, args...) }

@@ -8,7 +8,6 @@ import (
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/diff"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/minik8s/minik8s/pkg/registry"
@@ -98,7 +97,7 @@ func validatePVCUpdate(obj, old runtime.Object) field.ErrorList {
 	}
 	if !equality.Semantic.DeepEqual(*n, *o) {
 		errs = append(errs, field.Forbidden(field.NewPath("spec"),
-			fmt.Sprintf("spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims\n%v", diff.Diff(*o, *n))))
+			fmt.Sprintf("spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims\n%v", specDiff(*o, *n))))
 	}
 	oldSize := oldPVC.Spec.Resources.Requests[corev1.ResourceStorage]
 	newSize := pvc.Spec.Resources.Requests[corev1.ResourceStorage]

@@ -120,6 +120,12 @@ func preparePodCreate(pod *corev1.Pod) {
 		policy := corev1.PreemptLowerPriority
 		pod.Spec.PreemptionPolicy = &policy
 	}
+	addDefaultTolerations(pod)
+}
+
+// addDefaultTolerations adds the not-ready and unreachable tolerations a pod
+// lacks, as the DefaultTolerationSeconds admission plugin does.
+func addDefaultTolerations(pod *corev1.Pod) {
 	for _, def := range defaultTolerations {
 		tolerated := false
 		for _, t := range pod.Spec.Tolerations {

@@ -11,7 +11,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/diff"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
@@ -80,7 +79,7 @@ func validatePodUpdate(obj, old runtime.Object) field.ErrorList {
 	}
 	if !equality.Semantic.DeepEqual(*munged, oldPod.Spec) {
 		errs = append(errs, field.Forbidden(spec, fmt.Sprintf("pod updates may not change fields other than %s\n%v",
-			strings.Join(updatablePodFields, ","), diff.Diff(oldPod.Spec, *munged))))
+			strings.Join(updatablePodFields, ","), specDiff(oldPod.Spec, *munged))))
 	}
 	return errs
 }

@@ -39,6 +39,8 @@ func Pods(serviceAccounts *registry.Resource) *registry.Resource {
 					mounter.mount(pod)
 				}
 			},
+			// DefaultTolerationSeconds admission also runs on updates.
+			Update:       func(obj, _ runtime.Object) { addDefaultTolerations(obj.(*corev1.Pod)) },
 			StatusUpdate: preparePodStatusUpdate,
 		}},
 		Table:  podTable,

@@ -229,3 +229,17 @@ func TestPodFieldSelectors(t *testing.T) {
 		t.Errorf("fields %v", got)
 	}
 }
+
+func TestPodUpdateGetsDefaultTolerationsBack(t *testing.T) {
+	s := Pods(nil).Strategy
+	old := createdPod(t, nil)
+	pod := old.DeepCopy()
+	pod.Spec.Tolerations[0].Key = "x" // replaces the not-ready toleration
+	s.PrepareForUpdate(context.Background(), pod, old)
+	if errs := s.ValidateUpdate(context.Background(), pod, old); len(errs) > 0 {
+		t.Fatalf("upstream re-adds the default toleration, so this is only an addition: %v", errs)
+	}
+	if n := len(pod.Spec.Tolerations); n != 3 {
+		t.Errorf("tolerations = %+v", pod.Spec.Tolerations)
+	}
+}

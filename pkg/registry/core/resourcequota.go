@@ -30,6 +30,7 @@ func ResourceQuotas() *registry.Resource {
 			Validation:       func(obj runtime.Object) field.ErrorList { return validateQuotaSpec(&obj.(*corev1.ResourceQuota).Spec) },
 			UpdateValidation: validateQuotaUpdate,
 			StatusValidation: validateQuotaStatus,
+			NoGeneration:     true,
 		},
 		Table: &registry.Table{
 			Cols: []metav1.TableColumnDefinition{registry.NameColumn,

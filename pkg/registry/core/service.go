@@ -33,6 +33,7 @@ func Services(alloc *serviceAllocator) *registry.Resource {
 			UpdateValidation: validateServiceUpdate,
 			StatusValidation: validateServiceStatusUpdate,
 			Update:           prepareServiceUpdate,
+			NoGeneration:     true,
 		},
 		Hooks: alloc,
 		Table: serviceTable,
@@ -80,7 +81,11 @@ func defaultService(obj runtime.Object) {
 	if externallyAccessible(svc) && s.ExternalTrafficPolicy == "" {
 		s.ExternalTrafficPolicy = corev1.ServiceExternalTrafficPolicyCluster
 	}
-	if s.InternalTrafficPolicy == nil && s.Type != corev1.ServiceTypeExternalName {
+	switch {
+	case s.Type == corev1.ServiceTypeExternalName:
+		// Upstream never shows it for ExternalName services (it drops it on read).
+		s.InternalTrafficPolicy = nil
+	case s.InternalTrafficPolicy == nil:
 		policy := corev1.ServiceInternalTrafficPolicyCluster
 		s.InternalTrafficPolicy = &policy
 	}

@@ -2,6 +2,8 @@
 package main
 
 import (
+	_ "github.com/minik8s/minik8s/pkg/cli/lazyi18n" // must stay first: see its doc
+
 	"fmt"
 	"os"
 

@@ -15,8 +15,9 @@ import (
 
 var (
 	// Scheme knows every served kind. There are no internal versions: objects are
-	// stored and served in their external versions.
-	Scheme = runtime.NewScheme()
+	// stored and served in their external versions. It is client-go's scheme, which
+	// already holds every built-in group, so the process builds that table once.
+	Scheme = clientgoscheme.Scheme
 	// Codecs serialize the scheme's kinds as JSON, YAML and protobuf.
 	Codecs serializer.CodecFactory
 	// ParameterCodec decodes query parameters into option structs.
@@ -24,7 +25,6 @@ var (
 )
 
 func init() {
-	utilruntime.Must(clientgoscheme.AddToScheme(Scheme))
 	utilruntime.Must(metav1.AddMetaToScheme(Scheme))
 	utilruntime.Must(apidiscoveryv2.AddToScheme(Scheme))
 	utilruntime.Must(apidiscoveryv2beta1.AddToScheme(Scheme))

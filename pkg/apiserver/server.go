@@ -80,6 +80,7 @@ type Server struct {
 	fields    *fieldManagers
 	metrics   *metrics
 	admission *admission
+	openapi   http.Handler
 
 	mu        sync.Mutex
 	listening net.Addr
@@ -104,6 +105,11 @@ func New(cfg Config) (*Server, error) {
 	s.fields = newFieldManagers(cfg.Registry)
 	s.metrics = newMetrics(cfg.Registry)
 	s.admission = newAdmission(cfg.Registry)
+	oa, err := newOpenAPI(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.openapi = oa
 	return s, nil
 }
 
@@ -237,10 +243,12 @@ func (s *Server) serveNonResource(w http.ResponseWriter, r *http.Request) {
 		s.serveVersion(w, r)
 	case p == "/metrics":
 		s.metrics.serve(w, r)
+	case strings.HasPrefix(p, "/debug/pprof/"):
+		serveProfiling(w, r)
 	case p == "/api" || p == "/api/" || p == "/apis" || p == "/apis/" || strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/apis/"):
 		s.discovery.serve(w, r)
 	case p == "/openapi/v2" || strings.HasPrefix(p, "/openapi/v3"):
-		serveOpenAPI(w, r)
+		s.openapi.ServeHTTP(w, r)
 	case p == "/":
 		s.serveRootPaths(w, r)
 	default:

@@ -133,6 +133,9 @@ func validateLimitOrder(l *corev1.LimitRangeItem, k corev1.ResourceName, p *fiel
 	max, hasMax := l.Max[k]
 	def, hasDef := l.Default[k]
 	req, hasReq := l.DefaultRequest[k]
+	if l.Type == corev1.LimitTypePod { // already refused, not compared
+		hasDef, hasReq = false, false
+	}
 	ratio, hasRatio := l.MaxLimitRequestRatio[k]
 	key := string(k)
 	if hasMin && hasMax && min.Cmp(max) > 0 {

@@ -28,9 +28,20 @@ func Services(alloc *serviceAllocator) *registry.Resource {
 		Status:    true,
 		ValidName: apivalidation.NameIsDNS1035Label,
 		Strategy: &registry.Generic{
-			Defaults:         defaultService,
-			Validation:       func(obj runtime.Object) field.ErrorList { return validateService(obj.(*corev1.Service), nil) },
-			UpdateValidation: validateServiceUpdate,
+			Defaults: defaultService,
+			// Upstream allocates before validating: what allocation refuses is all it reports.
+			Validation: func(obj runtime.Object) field.ErrorList {
+				if errs := alloc.precheck(obj.(*corev1.Service), nil); len(errs) > 0 {
+					return errs
+				}
+				return validateService(obj.(*corev1.Service), nil)
+			},
+			UpdateValidation: func(obj, old runtime.Object) field.ErrorList {
+				if errs := alloc.precheck(obj.(*corev1.Service), old.(*corev1.Service)); len(errs) > 0 {
+					return errs
+				}
+				return validateServiceUpdate(obj, old)
+			},
 			StatusValidation: validateServiceStatusUpdate,
 			Update:           prepareServiceUpdate,
 			NoGeneration:     true,

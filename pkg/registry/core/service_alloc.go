@@ -120,7 +120,7 @@ func (a *serviceAllocator) BeforeCreate(ctx context.Context, obj runtime.Object,
 	t := &txn{a: a}
 	if err := a.allocate(t, svc, nil); err != nil {
 		t.undo()
-		return nil, err
+		return nil, apiError(svc, err)
 	}
 	return t.undo, nil
 }
@@ -138,7 +138,7 @@ func (a *serviceAllocator) BeforeUpdate(ctx context.Context, obj, old runtime.Ob
 	t := &txn{a: a}
 	if err := a.allocate(t, svc, oldSvc); err != nil {
 		t.undo()
-		return nil, err
+		return nil, apiError(svc, err)
 	}
 	keepIPs := map[string]bool{}
 	for _, ip := range svc.Spec.ClusterIPs {
@@ -194,6 +194,39 @@ func nodePortsOf(svc *corev1.Service) map[int]bool {
 	return out
 }
 
+// precheck reports what allocating for svc would refuse, without keeping
+// anything. Upstream allocates before it validates, so an allocation error is
+// the only one a user sees; the strategy's validation calls this first to match.
+func (a *serviceAllocator) precheck(svc, old *corev1.Service) field.ErrorList {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err := a.load(context.Background()); err != nil {
+		return nil // the hook will report it
+	}
+	t := &txn{a: a}
+	err := a.allocate(t, svc.DeepCopy(), old)
+	t.undo()
+	var refused *refusal
+	if errors.As(err, &refused) {
+		return refused.errs
+	}
+	return nil
+}
+
+// refusal is an allocation the user's request made impossible.
+type refusal struct{ errs field.ErrorList }
+
+func (r *refusal) Error() string { return r.errs.ToAggregate().Error() }
+
+// apiError turns a refusal into upstream's 422 for the service.
+func apiError(svc *corev1.Service, err error) error {
+	var refused *refusal
+	if errors.As(err, &refused) {
+		return apierrors.NewInvalid(corev1.SchemeGroupVersion.WithKind("Service").GroupKind(), svc.Name, refused.errs)
+	}
+	return err
+}
+
 // allocate fills in what svc needs and old (nil on create) did not hold.
 func (a *serviceAllocator) allocate(t *txn, svc, old *corev1.Service) error {
 	if svc.Spec.Type != corev1.ServiceTypeExternalName {
@@ -207,8 +240,8 @@ func (a *serviceAllocator) allocate(t *txn, svc, old *corev1.Service) error {
 	return a.allocateNodePorts(t, svc, old)
 }
 
-func invalid(svc *corev1.Service, errs ...*field.Error) error {
-	return apierrors.NewInvalid(corev1.SchemeGroupVersion.WithKind("Service").GroupKind(), svc.Name, field.ErrorList(errs))
+func invalid(_ *corev1.Service, errs ...*field.Error) error {
+	return &refusal{errs: errs}
 }
 
 // initIPFamilies sets ipFamilyPolicy and ipFamilies for a single-stack cluster,

@@ -119,7 +119,7 @@ func validateTaints(taints []corev1.Taint, fld *field.Path) field.ErrorList {
 		}
 		errs = append(errs, podspec.ValidateTaintEffect(t.Effect, false, p.Child("effect"))...)
 		if seen[t.Effect][t.Key] {
-			dup := field.Duplicate(p, t)
+			dup := field.Duplicate(p, podspec.GoNamed(t))
 			dup.Detail = "taints must be unique by key and effect pair"
 			errs = append(errs, dup)
 			continue
@@ -139,7 +139,7 @@ func validateNodeUpdate(obj, old runtime.Object) field.ErrorList {
 	seen := map[corev1.NodeAddress]bool{}
 	for i, a := range node.Status.Addresses {
 		if seen[a] {
-			errs = append(errs, field.Duplicate(field.NewPath("status", "addresses").Index(i), a))
+			errs = append(errs, field.Duplicate(field.NewPath("status", "addresses").Index(i), podspec.GoNamed(a)))
 		}
 		seen[a] = true
 	}

@@ -97,7 +97,7 @@ func validatePVCUpdate(obj, old runtime.Object) field.ErrorList {
 	}
 	if !equality.Semantic.DeepEqual(*n, *o) {
 		errs = append(errs, field.Forbidden(field.NewPath("spec"),
-			fmt.Sprintf("spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims\n%v", specDiff(*o, *n))))
+			fmt.Sprintf("spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims\n%v", podspec.SpecDiff(*o, *n))))
 	}
 	oldSize := oldPVC.Spec.Resources.Requests[corev1.ResourceStorage]
 	newSize := pvc.Spec.Resources.Requests[corev1.ResourceStorage]

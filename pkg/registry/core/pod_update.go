@@ -79,7 +79,7 @@ func validatePodUpdate(obj, old runtime.Object) field.ErrorList {
 	}
 	if !equality.Semantic.DeepEqual(*munged, oldPod.Spec) {
 		errs = append(errs, field.Forbidden(spec, fmt.Sprintf("pod updates may not change fields other than %s\n%v",
-			strings.Join(updatablePodFields, ","), specDiff(oldPod.Spec, *munged))))
+			strings.Join(updatablePodFields, ","), podspec.SpecDiff(oldPod.Spec, *munged))))
 	}
 	return errs
 }
@@ -172,7 +172,7 @@ func validatePodStatusUpdate(obj, old runtime.Object) field.ErrorList {
 	for i, ip := range pod.Status.PodIPs {
 		podIPs[i] = ip.IP
 	}
-	errs = append(errs, validateIPList(podIPs, ipsOf(oldPod.Status.PodIPs), status.Child("podIPs"), pod.Status.PodIPs)...)
+	errs = append(errs, validateIPList(podIPs, ipsOf(oldPod.Status.PodIPs), status.Child("podIPs"), podspec.GoNamed(pod.Status.PodIPs))...)
 	if len(pod.Status.HostIPs) > 0 {
 		hostIPs := make([]string, len(pod.Status.HostIPs))
 		for i, ip := range pod.Status.HostIPs {
@@ -185,7 +185,7 @@ func validatePodStatusUpdate(obj, old runtime.Object) field.ErrorList {
 		for _, ip := range oldPod.Status.HostIPs {
 			old = append(old, ip.IP)
 		}
-		errs = append(errs, validateIPList(hostIPs, old, status.Child("hostIPs"), pod.Status.HostIPs)...)
+		errs = append(errs, validateIPList(hostIPs, old, status.Child("hostIPs"), podspec.GoNamed(pod.Status.HostIPs))...)
 	}
 	return errs
 }

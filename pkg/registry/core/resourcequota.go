@@ -161,7 +161,7 @@ func validateQuotaSpec(spec *corev1.ResourceQuotaSpec) field.ErrorList {
 			}
 			for _, n := range hard {
 				if podspec.IsStandardQuotaResource(n) && !scopeFits(req.ScopeName, n) {
-					errs = append(errs, field.Invalid(p, sel, "unsupported scope applied to resource"))
+					errs = append(errs, field.Invalid(p, podspec.GoNamed(sel), "unsupported scope applied to resource"))
 				}
 			}
 			switch req.ScopeName {

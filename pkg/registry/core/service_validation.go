@@ -117,7 +117,7 @@ func validateService(svc, old *corev1.Service) field.ErrorList {
 		}
 		key := corev1.ServicePort{Protocol: p.Protocol, Port: p.Port}
 		if ports[key] {
-			errs = append(errs, field.Duplicate(spec.Child("ports").Index(i), key))
+			errs = append(errs, field.Duplicate(spec.Child("ports").Index(i), podspec.GoNamed(key)))
 		}
 		ports[key] = true
 	}

@@ -115,7 +115,7 @@ func ValidatePodSpecWith(spec *corev1.PodSpec, meta *metav1.ObjectMeta, fld *fie
 	errs = append(errs, validatePodSecurityContext(spec, fld.Child("securityContext"))...)
 	for i, s := range spec.ImagePullSecrets {
 		if s != (corev1.LocalObjectReference{Name: s.Name}) {
-			errs = append(errs, field.Invalid(fld.Child("imagePullSecrets").Index(i), s, "only name may be set"))
+			errs = append(errs, field.Invalid(fld.Child("imagePullSecrets").Index(i), GoNamed(s), "only name may be set"))
 		}
 	}
 	errs = append(errs, validateAffinity(spec.Affinity, fld.Child("affinity"))...)
@@ -256,7 +256,7 @@ func validateResourceClaims(claims []corev1.PodResourceClaim, fld *field.Path) (
 			n++
 		}
 		if n != 1 {
-			errs = append(errs, field.Invalid(p, c, "exactly one of `resourceClaimName` or `resourceClaimTemplateName` must be set"))
+			errs = append(errs, field.Invalid(p, GoNamed(c), "exactly one of `resourceClaimName` or `resourceClaimTemplateName` must be set"))
 		}
 	}
 	return names, errs

@@ -246,6 +246,11 @@ func hostPortConflicts(containers []corev1.Container, fld *field.Path) field.Err
 	return errs
 }
 
+// downwardAPIFields are the pod fields the downward API can name at all.
+var downwardAPIFields = sets.New("metadata.annotations", "metadata.labels", "metadata.name", "metadata.namespace",
+	"metadata.uid", "spec.nodeName", "spec.restartPolicy", "spec.serviceAccountName", "spec.schedulerName",
+	"status.phase", "status.hostIP", "status.hostIPs", "status.podIP", "status.podIPs")
+
 var envDownwardAPIFields = sets.New("metadata.name", "metadata.namespace", "metadata.uid", "spec.nodeName",
 	"spec.serviceAccountName", "status.hostIP", "status.hostIPs", "status.podIP", "status.podIPs")
 
@@ -334,11 +339,20 @@ func validateObjectFieldSelector(fs *corev1.ObjectFieldSelector, allowed sets.Se
 		case "metadata.labels":
 			return qualifiedName(key, fld)
 		default:
-			return field.ErrorList{field.Invalid(fld, path, "does not support subscript")}
+			return field.ErrorList{field.Invalid(fld.Child("fieldPath"), fs.FieldPath,
+				fmt.Sprintf("error converting fieldPath: field label does not support subscript: %s", fs.FieldPath))}
 		}
 	}
-	if !allowed.Has(fs.FieldPath) {
-		return field.ErrorList{field.NotSupported(fld.Child("fieldPath"), fs.FieldPath, sets.List(allowed))}
+	path := fs.FieldPath
+	switch {
+	case path == "spec.host":
+		path = "spec.nodeName" // the old name, still converted
+	case !downwardAPIFields.Has(path):
+		return field.ErrorList{field.Invalid(fld.Child("fieldPath"), fs.FieldPath,
+			fmt.Sprintf("error converting fieldPath: field label not supported: %s", fs.FieldPath))}
+	}
+	if !allowed.Has(path) {
+		return field.ErrorList{field.NotSupported(fld.Child("fieldPath"), path, sets.List(allowed))}
 	}
 	return nil
 }

@@ -107,12 +107,12 @@ func validateSecurityContext(sc *corev1.SecurityContext, hostUsers bool, fld *fi
 	errs = append(errs, validateSeccomp(sc.SeccompProfile, fld.Child("seccompProfile"))...)
 	if sc.AllowPrivilegeEscalation != nil && !*sc.AllowPrivilegeEscalation {
 		if sc.Privileged != nil && *sc.Privileged {
-			errs = append(errs, field.Invalid(fld, sc, "cannot set `allowPrivilegeEscalation` to false and `privileged` to true"))
+			errs = append(errs, field.Invalid(fld, GoNamed(sc), "cannot set `allowPrivilegeEscalation` to false and `privileged` to true"))
 		}
 		if sc.Capabilities != nil {
 			for _, c := range sc.Capabilities.Add {
 				if c == "CAP_SYS_ADMIN" {
-					errs = append(errs, field.Invalid(fld, sc, "cannot set `allowPrivilegeEscalation` to false and `capabilities.Add` CAP_SYS_ADMIN"))
+					errs = append(errs, field.Invalid(fld, GoNamed(sc), "cannot set `allowPrivilegeEscalation` to false and `capabilities.Add` CAP_SYS_ADMIN"))
 				}
 			}
 		}
@@ -141,7 +141,7 @@ func validateSeccomp(sp *corev1.SeccompProfile, fld *field.Path) field.ErrorList
 			errs = append(errs, localDescendingPath(*sp.LocalhostProfile, fld.Child("localhostProfile"))...)
 		}
 	} else if sp.LocalhostProfile != nil {
-		errs = append(errs, field.Invalid(fld.Child("localhostProfile"), sp, "can only be set when seccomp type is Localhost"))
+		errs = append(errs, field.Invalid(fld.Child("localhostProfile"), GoNamed(sp), "can only be set when seccomp type is Localhost"))
 	}
 	return errs
 }

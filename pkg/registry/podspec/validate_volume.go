@@ -387,7 +387,7 @@ func validateProjection(p *corev1.ProjectedVolumeSource, fld *field.Path) field.
 			pp := sp.Child("clusterTrustBundle")
 			switch {
 			case b.Name != nil && b.SignerName != nil:
-				errs = append(errs, field.Invalid(pp, b, "only one of name and signerName may be used"))
+				errs = append(errs, field.Invalid(pp, GoNamed(b), "only one of name and signerName may be used"))
 			case b.Name == nil && b.SignerName == nil:
 				errs = append(errs, field.Required(pp, "either name or signerName must be specified"))
 			}

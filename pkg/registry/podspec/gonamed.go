@@ -1,4 +1,4 @@
-package core
+package podspec
 
 import (
 	"bytes"
@@ -10,12 +10,18 @@ import (
 	"k8s.io/apimachinery/pkg/util/diff"
 )
 
-// specDiff renders the difference between two specs as upstream's "may not change
-// fields" messages show it: a unified diff of JSON that names fields as Go does
-// and prints every field, set or not, because upstream dumps its untagged
-// internal types.
-func specDiff(old, new interface{}) string {
-	return diff.Diff(rawJSON(goNamedJSON(reflect.ValueOf(old))), rawJSON(goNamedJSON(reflect.ValueOf(new))))
+// Upstream validates its internal types, which have no JSON tags, so the values it
+// prints in messages name fields as Go does and show every field, set or not.
+// GoNamed and SpecDiff print our v1 values the same way.
+
+// GoNamed wraps a value so that JSON encoding prints it as upstream's messages do;
+// pass it as an error's bad value.
+func GoNamed(v interface{}) json.Marshaler { return rawJSON(goNamedJSON(reflect.ValueOf(v))) }
+
+// SpecDiff renders the difference between two specs as upstream's "may not change
+// fields" messages show it: a unified diff of Go-named JSON.
+func SpecDiff(old, new interface{}) string {
+	return diff.Diff(GoNamed(old), GoNamed(new))
 }
 
 // rawJSON is pre-encoded JSON that diff's indenting encoder lays out again.

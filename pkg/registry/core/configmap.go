@@ -1,7 +1,6 @@
 package core
 
 import (
-	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -31,7 +30,7 @@ func ConfigMaps() *registry.Resource {
 		},
 		Table: &registry.Table{
 			Cols: []metav1.TableColumnDefinition{registry.NameColumn,
-				registry.Col("Data", "string", "Number of data in configmap", 0), registry.AgeColumn},
+				registry.Col("Data", "string", corev1.ConfigMap{}.SwaggerDoc()["data"], 0), registry.AgeColumn},
 			Cells: func(obj runtime.Object) []interface{} {
 				cm := obj.(*corev1.ConfigMap)
 				return []interface{}{cm.Name, int64(len(cm.Data) + len(cm.BinaryData)), registry.Age(cm.CreationTimestamp)}
@@ -109,4 +108,3 @@ func equalBytes(a, b map[string][]byte) bool {
 	return true
 }
 
-var _ = fmt.Sprintf

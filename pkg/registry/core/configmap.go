@@ -1,7 +1,6 @@
 package core
 
 import (
-
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -107,4 +106,3 @@ func equalBytes(a, b map[string][]byte) bool {
 	}
 	return true
 }
-

@@ -28,6 +28,7 @@ import (
 	"github.com/minik8s/minik8s/pkg/cluster/etcd"
 	"github.com/minik8s/minik8s/pkg/cluster/kubeconfig"
 	"github.com/minik8s/minik8s/pkg/cluster/pki"
+	"github.com/minik8s/minik8s/pkg/memory"
 	"github.com/minik8s/minik8s/pkg/registry"
 	"github.com/minik8s/minik8s/pkg/registry/all"
 	"github.com/minik8s/minik8s/pkg/registry/core"
@@ -185,6 +186,19 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 			}
 		}()
 	}
+
+	// Start-up is over once everything runs: give its pages back (see package memory).
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-time.After(3 * time.Second):
+			if st, err := memory.ReleaseStartupPages(); err != nil {
+				log.Debug("release start-up memory", "err", err)
+			} else {
+				log.Debug("released start-up memory", "rssBeforeKiB", st.RSSBeforeKiB, "rssAfterKiB", st.RSSAfterKiB)
+			}
+		}
+	}()
 
 	var runErr error
 	select {

@@ -34,10 +34,12 @@ func Resources(opts Options) ([]*registry.Resource, error) {
 		return nil, err
 	}
 	serviceAccounts := ServiceAccounts()
+	pods := Pods(serviceAccounts)
 	return []*registry.Resource{
 		Namespaces(),
 		ConfigMaps(),
-		Pods(serviceAccounts),
+		pods,
+		Bindings(pods),
 		Services(alloc),
 		Endpoints(),
 		Nodes(),

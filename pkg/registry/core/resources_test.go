@@ -240,3 +240,12 @@ func TestFieldSelectors(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateBinding(t *testing.T) {
+	b := &corev1.Binding{Target: corev1.ObjectReference{Kind: "Pod"}}
+	got := validateBinding(b).ToAggregate().Error()
+	want := `[target.kind: Unsupported value: "Pod": supported values: "Node", "<empty>", target.name: Required value]`
+	if got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}

@@ -108,8 +108,11 @@ func (q *request) serveScale() error {
 				return nil, apierrors.NewInvalid(scaleGVK.GroupKind(), q.info.Name, field.ErrorList{
 					field.Invalid(field.NewPath("spec", "replicas"), want.Spec.Replicas, "must be greater than or equal to 0")})
 			}
-			q.res.Scale.SetReplicas(existing, want.Spec.Replicas)
-			return existing, nil
+			// A copy: the update compares the result with existing, and a
+			// changed spec must count as a new generation.
+			scaled := existing.DeepCopyObject()
+			q.res.Scale.SetReplicas(scaled, want.Spec.Replicas)
+			return scaled, nil
 		})
 	if err != nil {
 		return err

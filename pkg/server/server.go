@@ -31,7 +31,9 @@ import (
 	"github.com/minik8s/minik8s/pkg/memory"
 	"github.com/minik8s/minik8s/pkg/registry"
 	"github.com/minik8s/minik8s/pkg/registry/all"
+	"github.com/minik8s/minik8s/pkg/registry/authentication"
 	"github.com/minik8s/minik8s/pkg/registry/core"
+	"github.com/minik8s/minik8s/pkg/registry/scheduling"
 	"github.com/minik8s/minik8s/pkg/storage"
 )
 
@@ -102,7 +104,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	defer closeEtcd()
 
-	reg, err := all.Build(all.Options{Core: core.Options{ServiceCIDR: cfg.ServiceCIDR}})
+	reg, err := all.Build(all.Options{Core: core.Options{ServiceCIDR: cfg.ServiceCIDR},
+		Authentication: authentication.Options{Tokens: staticToken{token: token}}})
 	if err != nil {
 		return err
 	}
@@ -263,6 +266,11 @@ func bootstrap(ctx context.Context, api *apiserver.Server) error {
 	for _, ns := range []string{"default", "kube-system", "kube-public", "kube-node-lease"} {
 		if err := api.Ensure(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 			return fmt.Errorf("bootstrap namespace %s: %w", ns, err)
+		}
+	}
+	for _, pc := range scheduling.SystemPriorityClasses() {
+		if err := api.Ensure(ctx, pc); err != nil {
+			return fmt.Errorf("bootstrap priority class %s: %w", pc.Name, err)
 		}
 	}
 	for _, cs := range core.ComponentStatusObjects() {

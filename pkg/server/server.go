@@ -143,7 +143,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- api.Serve(ctx, ln) }()
 
-	if err := bootstrap(ctx, api); err != nil {
+	if err := bootstrap(ctx, api, serviceIP.String(), int32(cfg.HTTPSPort)); err != nil {
 		return err
 	}
 	url := "https://" + net.JoinHostPort(clientHost(cfg.BindAddress), strconv.Itoa(cfg.HTTPSPort))
@@ -261,8 +261,9 @@ func registerStorage(store *storage.Store, reg *registry.Registry) error {
 	return nil
 }
 
-// bootstrap creates the namespaces every cluster has.
-func bootstrap(ctx context.Context, api *apiserver.Server) error {
+// bootstrap creates the objects every cluster has: namespaces, priority classes,
+// the `kubernetes` Service and the component statuses.
+func bootstrap(ctx context.Context, api *apiserver.Server, serviceIP string, port int32) error {
 	for _, ns := range []string{"default", "kube-system", "kube-public", "kube-node-lease"} {
 		if err := api.Ensure(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 			return fmt.Errorf("bootstrap namespace %s: %w", ns, err)
@@ -272,6 +273,9 @@ func bootstrap(ctx context.Context, api *apiserver.Server) error {
 		if err := api.Ensure(ctx, pc); err != nil {
 			return fmt.Errorf("bootstrap priority class %s: %w", pc.Name, err)
 		}
+	}
+	if err := api.Ensure(ctx, core.KubernetesService(serviceIP, port)); err != nil {
+		return fmt.Errorf("bootstrap the kubernetes service: %w", err)
 	}
 	for _, cs := range core.ComponentStatusObjects() {
 		if err := api.Ensure(ctx, cs); err != nil {

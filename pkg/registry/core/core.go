@@ -3,6 +3,10 @@
 package core
 
 import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
 	"github.com/minik8s/minik8s/pkg/registry"
 )
 
@@ -54,4 +58,21 @@ func Resources(opts Options) ([]*registry.Resource, error) {
 		PodTemplates(),
 		ComponentStatuses(),
 	}, nil
+}
+
+// KubernetesService is the `kubernetes` Service in the default namespace, which
+// names the API server inside the cluster: the first address of the service
+// range, port 443 onto the API server's port. Its endpoints are the API server's
+// address, which whoever knows the node's address publishes.
+func KubernetesService(firstIP string, apiServerPort int32) *corev1.Service {
+	return &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "kubernetes", Namespace: metav1.NamespaceDefault,
+			Labels: map[string]string{"component": "apiserver", "provider": "kubernetes"}},
+		Spec: corev1.ServiceSpec{
+			ClusterIP: firstIP,
+			Ports: []corev1.ServicePort{{Name: "https", Protocol: corev1.ProtocolTCP, Port: 443,
+				TargetPort: intstr.FromInt32(apiServerPort)}},
+			SessionAffinity: corev1.ServiceAffinityNone,
+		},
+	}
 }

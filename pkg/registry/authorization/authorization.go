@@ -50,16 +50,21 @@ type Options struct {
 
 // Resources returns every authorization.k8s.io/v1 resource.
 func Resources(opts Options) []*registry.Resource {
-	a := opts.Authorizer
-	if a == nil {
-		a = AllowAuthenticated{}
-	}
+	a := orDefault(opts.Authorizer)
 	return []*registry.Resource{
 		SelfSubjectAccessReviews(a),
 		SelfSubjectRulesReviews(a),
 		SubjectAccessReviews(a),
 		LocalSubjectAccessReviews(a),
 	}
+}
+
+// orDefault is the server's policy when no authorizer is given.
+func orDefault(a Authorizer) Authorizer {
+	if a == nil {
+		return AllowAuthenticated{}
+	}
+	return a
 }
 
 // subjectOf is the caller of a request as a review subject.

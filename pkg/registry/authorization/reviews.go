@@ -34,6 +34,7 @@ func singular(plural string) string { return plural[:len(plural)-1] }
 // SelfSubjectAccessReviews is authorization.k8s.io/v1 selfsubjectaccessreviews:
 // may I do this?
 func SelfSubjectAccessReviews(a Authorizer) *registry.Resource {
+	a = orDefault(a)
 	return review("selfsubjectaccessreviews", "SelfSubjectAccessReview", false,
 		func() runtime.Object { return &authorizationv1.SelfSubjectAccessReview{} },
 		func(obj runtime.Object) field.ErrorList {
@@ -51,6 +52,7 @@ func SelfSubjectAccessReviews(a Authorizer) *registry.Resource {
 // SubjectAccessReviews is authorization.k8s.io/v1 subjectaccessreviews: may
 // this subject do this?
 func SubjectAccessReviews(a Authorizer) *registry.Resource {
+	a = orDefault(a)
 	return review("subjectaccessreviews", "SubjectAccessReview", false,
 		func() runtime.Object { return &authorizationv1.SubjectAccessReview{} },
 		func(obj runtime.Object) field.ErrorList {
@@ -67,6 +69,7 @@ func SubjectAccessReviews(a Authorizer) *registry.Resource {
 // LocalSubjectAccessReviews is authorization.k8s.io/v1
 // localsubjectaccessreviews: a SubjectAccessReview within one namespace.
 func LocalSubjectAccessReviews(a Authorizer) *registry.Resource {
+	a = orDefault(a)
 	return review("localsubjectaccessreviews", "LocalSubjectAccessReview", true,
 		func() runtime.Object { return &authorizationv1.LocalSubjectAccessReview{} },
 		func(obj runtime.Object) field.ErrorList {
@@ -90,6 +93,7 @@ func LocalSubjectAccessReviews(a Authorizer) *registry.Resource {
 // SelfSubjectRulesReviews is authorization.k8s.io/v1 selfsubjectrulesreviews:
 // what may I do in this namespace?
 func SelfSubjectRulesReviews(a Authorizer) *registry.Resource {
+	a = orDefault(a)
 	return review("selfsubjectrulesreviews", "SelfSubjectRulesReview", false,
 		func() runtime.Object { return &authorizationv1.SelfSubjectRulesReview{} },
 		nil,

@@ -111,6 +111,10 @@ func beforeUpdate(ctx context.Context, res *registry.Resource, obj, old runtime.
 			errs = apivalidation.ValidateObjectMetaAccessorUpdate(m, om, field.NewPath("metadata"))
 			errs = append(errs, ss.ValidateStatusUpdate(ctx, obj, old)...)
 		}
+	} else if ss, ok := res.Strategy.(registry.SubresourceStrategy); ok && res.UpdatableSubresource(rules.subresource) {
+		ss.PrepareForSubresourceUpdate(ctx, rules.subresource, obj, old)
+		errs = apivalidation.ValidateObjectMetaAccessorUpdate(m, om, field.NewPath("metadata"))
+		errs = append(errs, ss.ValidateSubresourceUpdate(ctx, rules.subresource, obj, old)...)
 	} else {
 		res.Strategy.PrepareForUpdate(ctx, obj, old)
 		errs = apivalidation.ValidateObjectMetaAccessorUpdate(m, om, field.NewPath("metadata"))

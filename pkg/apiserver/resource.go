@@ -117,6 +117,15 @@ func (q *request) serveSubresource() error {
 		}
 	case sub == "scale" && q.res.Scale != nil:
 		return q.serveScale()
+	case q.res.UpdatableSubresource(sub):
+		switch q.info.Verb {
+		case "get":
+			return q.get()
+		case "update":
+			return q.update(sub)
+		case "patch":
+			return q.patch(sub)
+		}
 	case sub == "finalize" && q.res.Name == "namespaces" && q.info.Verb == "update":
 		return q.update("finalize")
 	case sub == "binding" && q.res.Name == "pods" && q.info.Verb == "create":

@@ -175,6 +175,33 @@ type StatusStrategy interface {
 	ValidateStatusUpdate(ctx context.Context, obj, old runtime.Object) field.ErrorList
 }
 
+// SubresourceStrategy is the behaviour of updatable subresources other than
+// status and scale (certificatesigningrequests/approval): each changes only
+// what it governs. The subresources are those of Resource.Subresources whose
+// verbs include update.
+type SubresourceStrategy interface {
+	PrepareForSubresourceUpdate(ctx context.Context, subresource string, obj, old runtime.Object)
+	ValidateSubresourceUpdate(ctx context.Context, subresource string, obj, old runtime.Object) field.ErrorList
+}
+
+// UpdatableSubresource reports whether sub is a subresource of r that a
+// SubresourceStrategy updates.
+func (r *Resource) UpdatableSubresource(sub string) bool {
+	if _, ok := r.Strategy.(SubresourceStrategy); !ok {
+		return false
+	}
+	for _, s := range r.Subresources {
+		if s.Name == sub {
+			for _, v := range s.Verbs {
+				if v == "update" {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
 // GracefulStrategy decides the grace period of a deletion (pods).
 type GracefulStrategy interface {
 	// GracePeriod returns the seconds to wait before the object is removed, and

@@ -45,8 +45,9 @@ func CertificateSigningRequests() *registry.Resource {
 type csrStrategy struct{ registry.Generic }
 
 var (
-	_ registry.Strategy       = &csrStrategy{}
-	_ registry.StatusStrategy = &csrStrategy{}
+	_ registry.Strategy            = &csrStrategy{}
+	_ registry.StatusStrategy      = &csrStrategy{}
+	_ registry.SubresourceStrategy = &csrStrategy{}
 )
 
 // PrepareForCreate sets the requester from the caller and starts without status.
@@ -103,9 +104,10 @@ func (s *csrStrategy) ValidateStatusUpdate(_ context.Context, obj, old runtime.O
 	return validateCSRUpdate(csr, oc, opts)
 }
 
-// PrepareForApproval keeps everything but the conditions, as the approval
-// subresource only approves or denies.
-func PrepareForApproval(obj, old runtime.Object) {
+// PrepareForSubresourceUpdate implements registry.SubresourceStrategy for
+// approval, which only approves or denies: everything but the conditions
+// stays.
+func (s *csrStrategy) PrepareForSubresourceUpdate(_ context.Context, _ string, obj, old runtime.Object) {
 	csr, oc := obj.(*certificatesv1.CertificateSigningRequest), old.(*certificatesv1.CertificateSigningRequest)
 	stampConditions(csr, oc, time.Now())
 	conditions := csr.Status.Conditions
@@ -113,8 +115,9 @@ func PrepareForApproval(obj, old runtime.Object) {
 	csr.Status.Conditions = conditions
 }
 
-// ValidateApproval checks an update through the approval subresource.
-func ValidateApproval(obj, old runtime.Object) field.ErrorList {
+// ValidateSubresourceUpdate implements registry.SubresourceStrategy: an
+// update through approval may add approval conditions.
+func (s *csrStrategy) ValidateSubresourceUpdate(_ context.Context, _ string, obj, old runtime.Object) field.ErrorList {
 	csr, oc := obj.(*certificatesv1.CertificateSigningRequest), old.(*certificatesv1.CertificateSigningRequest)
 	opts := optionsFor(csr, oc)
 	opts.allowSettingApproval = true

@@ -109,8 +109,12 @@ func TestApprovalGoesThroughItsOwnSubresource(t *testing.T) {
 	}
 
 	viaApproval := approved.DeepCopy()
-	PrepareForApproval(viaApproval, old)
-	if errs := ValidateApproval(viaApproval, old); len(errs) != 0 {
+	as := r.Strategy.(registry.SubresourceStrategy)
+	if !r.UpdatableSubresource("approval") {
+		t.Fatal("approval is not an updatable subresource")
+	}
+	as.PrepareForSubresourceUpdate(context.Background(), "approval", viaApproval, old)
+	if errs := as.ValidateSubresourceUpdate(context.Background(), "approval", viaApproval, old); len(errs) != 0 {
 		t.Errorf("approving through approval: %v", errs)
 	}
 	if viaApproval.Status.Conditions[0].LastUpdateTime.IsZero() {

@@ -319,8 +319,8 @@ func (a *serviceAllocator) allocateClusterIP(t *txn, svc, old *corev1.Service) e
 	if isHeadless(svc) || s.ClusterIP == corev1.ClusterIPNone {
 		return nil
 	}
-	if old != nil && old.Spec.Type != corev1.ServiceTypeExternalName && len(old.Spec.ClusterIPs) > 0 && sameStrings(s.ClusterIPs, old.Spec.ClusterIPs) {
-		return nil // kept across the update
+	if old != nil && old.Spec.Type != corev1.ServiceTypeExternalName && len(old.Spec.ClusterIPs) > 0 {
+		return nil // kept across the update; validation refuses a change
 	}
 	if len(s.ClusterIPs) > 0 {
 		addr, err := netip.ParseAddr(s.ClusterIPs[0])

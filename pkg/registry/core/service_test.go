@@ -244,3 +244,16 @@ func TestServiceTable(t *testing.T) {
 }
 
 func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+func TestChangingAClusterIPIsAValidationErrorNotAnAllocationOne(t *testing.T) {
+	a := newTestAllocator(t)
+	old := svc("a", "")
+	if _, err := a.BeforeCreate(context.Background(), old, false); err != nil {
+		t.Fatal(err)
+	}
+	changed := old.DeepCopy()
+	changed.Spec.ClusterIP, changed.Spec.ClusterIPs = "10.96.0.5", []string{"10.96.0.5"}
+	if errs := a.precheck(changed, old); len(errs) > 0 {
+		t.Errorf("precheck refused what validation should: %v", errs)
+	}
+}

@@ -1,8 +1,6 @@
 package apps
 
 import (
-	"strconv"
-
 	appsv1 "k8s.io/api/apps/v1"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -51,9 +49,6 @@ func ReplicaSets() *registry.Resource {
 			StatusValidation: func(obj, _ runtime.Object) field.ErrorList {
 				return validateReplicaSetStatus(&obj.(*appsv1.ReplicaSet).Status)
 			},
-		},
-		Fields: func(obj runtime.Object) map[string]string {
-			return map[string]string{"status.replicas": strconv.Itoa(int(obj.(*appsv1.ReplicaSet).Status.Replicas))}
 		},
 		Table: replicaSetTable(),
 	}

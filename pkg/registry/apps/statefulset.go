@@ -95,8 +95,10 @@ func defaultStatefulSet(obj runtime.Object) {
 	podspec.DefaultPodTemplateSpec(&spec.Template)
 	for i := range spec.VolumeClaimTemplates {
 		c := &spec.VolumeClaimTemplates[i]
-		// apps/v1 spells out the kind of its embedded claims, as it always has.
-		c.APIVersion, c.Kind = "v1", "PersistentVolumeClaim"
+		// Storage keeps no kind for embedded claims; a template that names one
+		// must compare equal to the stored one, or every update would look
+		// like a forbidden change. (Upstream adds them back when it reads.)
+		c.APIVersion, c.Kind = "", ""
 		podspec.DefaultClaimSpec(&c.Spec)
 		if c.Status.Phase == "" {
 			c.Status.Phase = corev1.ClaimPending

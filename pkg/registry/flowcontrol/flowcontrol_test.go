@@ -52,3 +52,22 @@ func TestFlowSchemas(t *testing.T) {
 		t.Errorf("cells %v", cells)
 	}
 }
+
+func TestMandatoryConfigurationIsValid(t *testing.T) {
+	for _, obj := range MandatoryConfiguration() {
+		var errs []string
+		switch o := obj.(type) {
+		case *flowcontrolv1.PriorityLevelConfiguration:
+			for _, e := range validatePriorityLevelSpec(o.Name, &o.Spec) {
+				errs = append(errs, e.Error())
+			}
+		case *flowcontrolv1.FlowSchema:
+			for _, e := range validateFlowSchemaSpec(o.Name, &o.Spec) {
+				errs = append(errs, e.Error())
+			}
+		}
+		if len(errs) > 0 {
+			t.Errorf("%T %v: %v", obj, obj.(metav1.Object).GetName(), errs)
+		}
+	}
+}

@@ -33,6 +33,7 @@ import (
 	"github.com/minik8s/minik8s/pkg/registry/all"
 	"github.com/minik8s/minik8s/pkg/registry/authentication"
 	"github.com/minik8s/minik8s/pkg/registry/core"
+	"github.com/minik8s/minik8s/pkg/registry/flowcontrol"
 	"github.com/minik8s/minik8s/pkg/registry/scheduling"
 	"github.com/minik8s/minik8s/pkg/storage"
 )
@@ -276,6 +277,11 @@ func bootstrap(ctx context.Context, api *apiserver.Server, serviceIP string, por
 	}
 	if err := api.Ensure(ctx, core.KubernetesService(serviceIP, port)); err != nil {
 		return fmt.Errorf("bootstrap the kubernetes service: %w", err)
+	}
+	for _, obj := range flowcontrol.MandatoryConfiguration() {
+		if err := api.Ensure(ctx, obj); err != nil {
+			return fmt.Errorf("bootstrap flow control %s: %w", obj.(metav1.Object).GetName(), err)
+		}
 	}
 	for _, cs := range core.ComponentStatusObjects() {
 		if err := api.Ensure(ctx, cs); err != nil {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates pkg/openapi/definitions.json.gz, the OpenAPI schemas of every k8s.io/api
+# Regenerates pkg/openapi/definitions.bin.gz, the OpenAPI schemas of every k8s.io/api
 # type (plus the apimachinery types they use) that the API server embeds.
 #
 #   go generate ./pkg/openapi      (or: hack/openapi/generate.sh)
@@ -7,7 +7,9 @@
 # It runs kube-openapi's openapi-gen, at the version go.mod requires, over the sources
 # of k8s.io/api and k8s.io/apimachinery in the module cache, compiles the generated
 # definitions into a throwaway program under hack/openapi/_output, and lets
-# hack/openapi/export write the compact data. Only the data is committed.
+# hack/openapi/export write the compact data, with each schema's kinds as
+# pkg/apis.Scheme registers them (regenerate after adding types to the scheme).
+# Only the data is committed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -43,10 +45,11 @@ import (
 
 	"$module/hack/openapi/export"
 	"$module/$out/defs"
+	"$module/pkg/apis"
 )
 
 func main() {
-	records, err := export.Records(defs.GetOpenAPIDefinitions)
+	records, err := export.Records(defs.GetOpenAPIDefinitions, export.Kinds(apis.Scheme))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -56,4 +59,4 @@ func main() {
 	log.Printf("wrote %d schemas to %s", len(records), os.Args[1])
 }
 GO
-go run "./$out/cmd" pkg/openapi/definitions.json.gz
+go run "./$out/cmd" pkg/openapi/definitions.bin.gz

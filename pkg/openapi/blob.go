@@ -1,10 +1,12 @@
 package openapi
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"crypto/sha512"
 	"fmt"
+	"hash"
 	"io"
 )
 
@@ -17,21 +19,63 @@ type blob struct {
 	size int
 }
 
-func newBlob(data []byte) (*blob, error) {
-	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := zw.Write(data); err != nil {
+// compressor turns documents into blobs as they are written, so no document is
+// ever held uncompressed; its gzip state, a megabyte at the best level, is
+// reused from one document to the next.
+type compressor struct {
+	zw  *gzip.Writer
+	out bytes.Buffer
+	sum hash.Hash
+	buf *bufio.Writer
+	n   int
+}
+
+func newCompressor() *compressor {
+	c := &compressor{sum: sha512.New()}
+	c.zw, _ = gzip.NewWriterLevel(&c.out, gzip.BestCompression) // the level is valid
+	c.buf = bufio.NewWriterSize(writerFunc(c.write), 32<<10)
+	return c
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+func (c *compressor) write(p []byte) (int, error) {
+	c.sum.Write(p)
+	c.n += len(p)
+	return c.zw.Write(p)
+}
+
+// start begins a document; write it to the returned writer, then call finish.
+func (c *compressor) start() io.Writer {
+	c.out.Reset()
+	c.zw.Reset(&c.out)
+	c.sum.Reset()
+	c.buf.Reset(writerFunc(c.write))
+	c.n = 0
+	return c.buf
+}
+
+func (c *compressor) finish() (*blob, error) {
+	if err := c.buf.Flush(); err != nil {
 		return nil, fmt.Errorf("compress OpenAPI document: %w", err)
 	}
-	if err := zw.Close(); err != nil {
+	if err := c.zw.Close(); err != nil {
 		return nil, fmt.Errorf("compress OpenAPI document: %w", err)
 	}
-	gz := make([]byte, buf.Len()) // exact size: the buffer over-allocates
-	copy(gz, buf.Bytes())
-	return &blob{gz: gz, etag: fmt.Sprintf("%X", sha512.Sum512(data)), size: len(data)}, nil
+	gz := make([]byte, c.out.Len())
+	copy(gz, c.out.Bytes())
+	return &blob{gz: gz, etag: fmt.Sprintf("%X", c.sum.Sum(nil)), size: c.n}, nil
+}
+
+// blobOf compresses a whole document at once.
+func (c *compressor) blobOf(data []byte) (*blob, error) {
+	w := c.start()
+	if _, err := w.Write(data); err != nil {
+		return nil, fmt.Errorf("compress OpenAPI document: %w", err)
+	}
+	return c.finish()
 }
 
 // open returns the uncompressed bytes as a stream.
@@ -43,8 +87,7 @@ func (b *blob) bytes() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]byte, 0, b.size)
-	buf := bytes.NewBuffer(out)
+	buf := bytes.NewBuffer(make([]byte, 0, b.size))
 	if _, err := io.Copy(buf, r); err != nil {
 		return nil, fmt.Errorf("decompress OpenAPI document: %w", err)
 	}

@@ -142,6 +142,9 @@ func negotiate(r *http.Request, offered []format) (format, bool) {
 // If-None-Match, compressed when the client takes gzip.
 func serveBlob(w http.ResponseWriter, r *http.Request, b *blob, contentType string, modified time.Time) {
 	h := w.Header()
+	if h.Get("Cache-Control") == "" {
+		h.Set("Cache-Control", "no-cache, private")
+	}
 	h.Set("Etag", strconv.Quote(b.etag))
 	h.Set("Last-Modified", modified.Format(http.TimeFormat))
 	h.Add("Vary", "Accept-Encoding")

@@ -95,7 +95,7 @@ func TestV3DocumentRequests(t *testing.T) {
 		wantLocation string
 		wantCache    string
 	}{
-		{"without a hash the document is served but not cached for good", "/openapi/v3/api/v1", http.StatusOK, "", ""},
+		{"without a hash the document is served but not cached for good", "/openapi/v3/api/v1", http.StatusOK, "", "no-cache, private"},
 		{"a stale hash is redirected to the current one", "/openapi/v3/api/v1?hash=ABC", http.StatusMovedPermanently, current, ""},
 		{"an unknown group version is not found", "/openapi/v3/apis/example.com/v1", http.StatusNotFound, "", ""},
 	}

@@ -1,6 +1,9 @@
 package openapi
 
-import "fmt"
+import (
+	"fmt"
+	"io"
+)
 
 // The OpenAPI 3.0 shapes written for /openapi/v3/<group version>; field order
 // follows upstream.
@@ -65,8 +68,9 @@ func routesByDoc(routes []*route) map[string][]*route {
 	return byDoc
 }
 
-// openAPI3Document writes one v3 document: the routes and the schemas they use.
-func openAPI3Document(routes []*route, defs definitions, kinds map[string][]byte, version string) ([]byte, error) {
+// openAPI3Document writes one v3 document to out: the routes and the schemas
+// they use.
+func openAPI3Document(out io.Writer, routes []*route, defs *definitions, version string) error {
 	paths := map[string]*v3PathItem{}
 	roots := map[string]bool{}
 	for _, r := range routes {
@@ -94,19 +98,18 @@ func openAPI3Document(routes []*route, defs definitions, kinds map[string][]byte
 		r.schemas(roots)
 	}
 	names, _ := defs.closure(roots)
-	w := &docWriter{}
+	w := &docWriter{w: out}
 	w.raw(`{"openapi":"3.0.0","info":`)
 	w.json(info(version))
 	w.raw(`,"paths":`)
-	w.json(paths)
+	pathItems(w, paths)
 	w.raw(`,"components":{"schemas":{`)
-	w.schemas(names, defs, kinds, true)
+	w.schemas(names, defs, true)
 	w.raw(`},` + v3SecuritySchemes + `}}`)
-	data, err := w.result()
-	if err != nil {
-		return nil, fmt.Errorf("encode OpenAPI v3 document: %w", err)
+	if w.err != nil {
+		return fmt.Errorf("encode OpenAPI v3 document: %w", w.err)
 	}
-	return data, nil
+	return nil
 }
 
 func v3OperationOf(op *operation) *v3Operation {

@@ -52,9 +52,10 @@ var deleteReturnsObject = map[schema.GroupResource]bool{
 
 // resourceRoutes builds the paths of one resource.
 type resourceRoutes struct {
-	res    *registry.Resource
-	scheme *runtime.Scheme
-	opts   *optionParams
+	res     *registry.Resource
+	scheme  *runtime.Scheme
+	opts    *optionParams
+	schemas *schemaNamer
 
 	prefix string // "/api/v1" or "/apis/apps/v1"
 	doc    string
@@ -66,24 +67,45 @@ type resourceRoutes struct {
 	gvk    schema.GroupVersionKind
 }
 
-func newResourceRoutes(res *registry.Resource, scheme *runtime.Scheme, opts *optionParams) *resourceRoutes {
+func newResourceRoutes(res *registry.Resource, scheme *runtime.Scheme, opts *optionParams, schemas *schemaNamer) *resourceRoutes {
 	prefix := "/apis/" + res.Group + "/" + res.Version
 	if res.Group == "" {
 		prefix = "/api/" + res.Version
 	}
 	group := groupTag(res.Group)
 	b := &resourceRoutes{
-		res: res, scheme: scheme, opts: opts,
+		res: res, scheme: scheme, opts: opts, schemas: schemas,
 		prefix: prefix, doc: strings.TrimPrefix(prefix, "/"),
 		tag:  group + "_" + res.Version,
 		idGV: upperFirst(group) + upperFirst(res.Version),
 		kind: res.Kind, gvk: res.GroupVersionKind(),
-		object: modelNameOf(res.New()),
+		object: schemas.ofKind(res.GroupVersionKind(), res.New),
 	}
 	if res.NewList != nil {
-		b.list = modelNameOf(res.NewList())
+		b.list = schemas.ofKind(res.GroupVersionKind().GroupVersion().WithKind(res.Kind+"List"), res.NewList)
 	}
 	return b
+}
+
+// schemaNamer finds the schema of a kind in the kinds the embedded data lists,
+// and only failing that by its Go type: reflecting on types pages in more of
+// the binary than the documents are worth.
+type schemaNamer struct {
+	defs   *definitions
+	scheme *runtime.Scheme
+}
+
+func (n *schemaNamer) ofKind(gvk schema.GroupVersionKind, newObject func() runtime.Object) string {
+	if name, ok := n.defs.byKind[gvk]; ok {
+		return name
+	}
+	if newObject != nil {
+		return modelNameOf(newObject())
+	}
+	if obj, err := n.scheme.New(gvk); err == nil {
+		return modelNameOf(obj)
+	}
+	return ""
 }
 
 // groupTag is upstream's tag for a group: core, apps, rbacAuthorization, …
@@ -302,8 +324,11 @@ func (b *resourceRoutes) subresourceRoutes(sub registry.Subresource, itemPath, s
 	if strings.HasSuffix(sub.Kind.Kind, "Options") {
 		return b.connectRoutes(sub, path, scope, params, has)
 	}
-	object, err := b.schemaOfKind(sub.Kind)
-	if err != nil {
+	object := b.object
+	if sub.Kind != b.gvk {
+		object = b.schemas.ofKind(sub.Kind, nil)
+	}
+	if object == "" {
 		return nil
 	}
 	r := &route{path: path, doc: b.doc}
@@ -381,16 +406,4 @@ func (b *resourceRoutes) connectRoutes(sub registry.Subresource, path, scope str
 		out = append(out, build(path+"/{path}", "WithPath", with(params, []*param{pathParam})))
 	}
 	return out
-}
-
-// schemaOfKind is the schema name of a registered kind.
-func (b *resourceRoutes) schemaOfKind(gvk schema.GroupVersionKind) (string, error) {
-	if gvk == b.gvk {
-		return b.object, nil
-	}
-	obj, err := b.scheme.New(gvk)
-	if err != nil {
-		return "", err
-	}
-	return modelNameOf(obj), nil
 }

@@ -101,34 +101,39 @@ func (s *Service) current() (*documents, error) {
 // build writes every document and keeps only their compressed bytes.
 func (s *Service) build(resources int) (*documents, error) {
 	start := time.Now()
-	defs, err := loadDefinitions()
+	defs, err := openDefinitions()
 	if err != nil {
 		return nil, err
 	}
-	kinds := kindExtensions(s.cfg.Scheme)
-	routes := s.routes()
+	routes := s.routes(defs)
+	roots := map[string]bool{}
+	for _, r := range routes {
+		r.schemas(roots)
+	}
+	used, missing := defs.closure(roots)
+	if len(missing) > 0 {
+		s.cfg.Logger.Warn("OpenAPI documents reference types without a schema; regenerate pkg/openapi/definitions.bin.gz", "types", missing)
+	}
+	if err := defs.readSchemas(used); err != nil {
+		return nil, err
+	}
 
 	d := &documents{resources: resources, modified: time.Now().UTC().Truncate(time.Second),
 		v3: map[string]*blob{}, v3proto: map[string]*blob{}}
-	v2, missing, err := swaggerDocument(routes, defs, kinds, s.cfg.Version)
-	if err != nil {
+	c := newCompressor()
+	if err := swaggerDocument(c.start(), routes, defs, s.cfg.Version); err != nil {
 		return nil, err
 	}
-	if len(missing) > 0 {
-		s.cfg.Logger.Warn("OpenAPI documents reference types without a schema; regenerate pkg/openapi/definitions.json.gz", "types", missing)
-	}
-	if d.v2, err = newBlob(v2); err != nil {
+	if d.v2, err = c.finish(); err != nil {
 		return nil, err
 	}
-	v2 = nil
 
 	index := v3Index{Paths: map[string]v3IndexEntry{}}
 	for doc, rs := range routesByDoc(routes) {
-		data, err := openAPI3Document(rs, defs, kinds, s.cfg.Version)
-		if err != nil {
+		if err := openAPI3Document(c.start(), rs, defs, s.cfg.Version); err != nil {
 			return nil, fmt.Errorf("OpenAPI v3 document %s: %w", doc, err)
 		}
-		b, err := newBlob(data)
+		b, err := c.finish()
 		if err != nil {
 			return nil, err
 		}
@@ -139,7 +144,7 @@ func (s *Service) build(resources int) (*documents, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode OpenAPI v3 index: %w", err)
 	}
-	if d.v3index, err = newBlob(data); err != nil {
+	if d.v3index, err = c.blobOf(data); err != nil {
 		return nil, err
 	}
 	s.cfg.Logger.Debug("built OpenAPI documents", "resources", resources, "took", time.Since(start))
@@ -148,13 +153,14 @@ func (s *Service) build(resources int) (*documents, error) {
 
 // routes lists the paths of every registered resource and of discovery, with
 // the parameters all operations of a path share moved to the path.
-func (s *Service) routes() []*route {
+func (s *Service) routes(defs *definitions) []*route {
 	opts := newOptionParams()
+	schemas := &schemaNamer{defs: defs, scheme: s.cfg.Scheme}
 	var out []*route
 	seen := map[schema.GroupVersion]bool{}
 	var gvs []schema.GroupVersion
 	for _, res := range s.cfg.Registry.All() {
-		out = append(out, newResourceRoutes(res, s.cfg.Scheme, opts).routes()...)
+		out = append(out, newResourceRoutes(res, s.cfg.Scheme, opts, schemas).routes()...)
 		if gv := res.GroupVersion(); !seen[gv] {
 			seen[gv] = true
 			gvs = append(gvs, gv)
@@ -199,7 +205,7 @@ func (s *Service) v2Proto(d *documents) (*blob, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode OpenAPI v2 protobuf: %w", err)
 	}
-	if d.v2proto, err = newBlob(pb); err != nil {
+	if d.v2proto, err = newCompressor().blobOf(pb); err != nil {
 		return nil, err
 	}
 	debug.FreeOSMemory()
@@ -225,7 +231,7 @@ func (s *Service) v3Proto(d *documents, name string) (*blob, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode OpenAPI v3 protobuf %s: %w", name, err)
 	}
-	b, err := newBlob(pb)
+	b, err := newCompressor().blobOf(pb)
 	if err != nil {
 		return nil, err
 	}

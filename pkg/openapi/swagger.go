@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 )
@@ -61,8 +62,8 @@ type (
 var httpsOnly = []string{"https"}
 
 // swaggerDocument writes the v2 document of the routes with the schemas they
-// use; missing lists referenced schemas the embedded data lacks.
-func swaggerDocument(routes []*route, defs definitions, kinds map[string][]byte, version string) (doc []byte, missing []string, err error) {
+// use to out.
+func swaggerDocument(out io.Writer, routes []*route, defs *definitions, version string) error {
 	paths := map[string]*v2PathItem{}
 	roots := map[string]bool{}
 	for _, r := range routes {
@@ -90,23 +91,22 @@ func swaggerDocument(routes []*route, defs definitions, kinds map[string][]byte,
 		r.schemas(roots)
 	}
 	shared := shareParams(paths)
-	names, missing := defs.closure(roots)
+	names, _ := defs.closure(roots)
 
-	w := &docWriter{}
+	w := &docWriter{w: out}
 	w.raw(`{"swagger":"2.0","info":`)
 	w.json(info(version))
 	w.raw(`,"paths":`)
-	w.json(paths)
+	pathItems(w, paths)
 	w.raw(`,"definitions":{`)
-	w.schemas(names, defs, kinds, false)
+	w.schemas(names, defs, false)
 	w.raw(`},"parameters":`)
 	w.json(shared)
 	w.raw(`,"securityDefinitions":{"BearerToken":{"description":"Bearer Token authentication","type":"apiKey","name":"authorization","in":"header"}},"security":[{"BearerToken":[]}]}`)
-	doc, err = w.result()
-	if err != nil {
-		return nil, nil, fmt.Errorf("encode OpenAPI v2 document: %w", err)
+	if w.err != nil {
+		return fmt.Errorf("encode OpenAPI v2 document: %w", w.err)
 	}
-	return doc, missing, nil
+	return nil
 }
 
 type infoJSON struct {

@@ -7,8 +7,10 @@ package export
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
@@ -27,13 +29,17 @@ type Definitions func(ref common.ReferenceCallback) map[string]common.OpenAPIDef
 type Record struct {
 	Name string `json:"name"`
 	// Refs are the names of the schemas this one references directly.
-	Refs []string        `json:"refs,omitempty"`
-	V2   json.RawMessage `json:"v2"`
-	V3   json.RawMessage `json:"v3"`
+	Refs []string `json:"refs,omitempty"`
+	// Kinds are the kinds the scheme registers for the type, the schema's
+	// x-kubernetes-group-version-kind.
+	Kinds []Kind          `json:"kinds,omitempty"`
+	V2    json.RawMessage `json:"v2"`
+	V3    json.RawMessage `json:"v3"`
 }
 
-// Records converts every generated definition, sorted by name.
-func Records(defs Definitions) ([]Record, error) {
+// Records converts every generated definition, sorted by name; kinds are the
+// schemas' kinds (see Kinds).
+func Records(defs Definitions, kinds map[string][]Kind) ([]Record, error) {
 	v2 := defs(refTo("#/definitions/"))
 	v3 := defs(refTo("#/components/schemas/"))
 	out := make([]Record, 0, len(v2))
@@ -43,6 +49,7 @@ func Records(defs Definitions) ([]Record, error) {
 			return nil, fmt.Errorf("definition %s missing from the v3 pass", goName)
 		}
 		r := Record{Name: Name(goName)}
+		r.Kinds = kinds[r.Name]
 		for _, dep := range d2.Dependencies {
 			r.Refs = append(r.Refs, Name(dep))
 		}
@@ -60,30 +67,69 @@ func Records(defs Definitions) ([]Record, error) {
 	return out, nil
 }
 
-// Write stores the records gzip-compressed as a JSON array, one record a line so
-// that a diff of the uncompressed data stays readable.
+// Format is the first line of the data file; pkg/openapi checks it.
+const Format = "minik8s-openapi-definitions/2\n"
+
+// Write stores the records gzip-compressed in a framing the server reads with a
+// few lines of code (no JSON decoder to page in): after Format, a count, an
+// index with per record its name, refs and kinds (group, version, kind), then
+// per record its two encoded schemas, so that the server can skip the schemas
+// no served resource uses. Each string is a uvarint length and its bytes.
 func Write(path string, records []Record) error {
 	var buf bytes.Buffer
 	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
 	if err != nil {
 		return err
 	}
-	zw.Write([]byte("[\n"))
-	for i, r := range records {
-		line, err := marshal(r)
-		if err != nil {
-			return fmt.Errorf("encode %s: %w", r.Name, err)
+	w := &framer{w: zw}
+	w.raw(Format)
+	w.uvarint(len(records))
+	for _, r := range records {
+		w.str(r.Name)
+		w.uvarint(len(r.Refs))
+		for _, ref := range r.Refs {
+			w.str(ref)
 		}
-		if i > 0 {
-			zw.Write([]byte(",\n"))
+		w.uvarint(len(r.Kinds))
+		for _, k := range r.Kinds {
+			w.str(k.Group)
+			w.str(k.Version)
+			w.str(k.Kind)
 		}
-		zw.Write(line)
 	}
-	zw.Write([]byte("\n]\n"))
+	for _, r := range records {
+		w.str(string(r.V2))
+		w.str(string(r.V3))
+	}
+	if w.err != nil {
+		return fmt.Errorf("write %s: %w", path, w.err)
+	}
 	if err := zw.Close(); err != nil {
 		return err
 	}
 	return os.WriteFile(path, buf.Bytes(), 0o644)
+}
+
+// framer writes uvarint-framed strings, keeping the first error.
+type framer struct {
+	w   io.Writer
+	err error
+}
+
+func (f *framer) raw(s string) {
+	if f.err == nil {
+		_, f.err = io.WriteString(f.w, s)
+	}
+}
+
+func (f *framer) uvarint(n int) {
+	var b [binary.MaxVarintLen64]byte
+	f.raw(string(b[:binary.PutUvarint(b[:], uint64(n))]))
+}
+
+func (f *framer) str(s string) {
+	f.uvarint(len(s))
+	f.raw(s)
 }
 
 // marshal encodes v compactly without escaping <, > and &, as upstream serves it.

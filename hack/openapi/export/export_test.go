@@ -1,7 +1,11 @@
 package export
 
 import (
+	"compress/gzip"
 	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -39,7 +43,7 @@ func fakeDefinitions(ref common.ReferenceCallback) map[string]common.OpenAPIDefi
 }
 
 func TestRecords(t *testing.T) {
-	records, err := Records(fakeDefinitions)
+	records, err := Records(fakeDefinitions, map[string][]Kind{"io.k8s.api.core.v1.Thing": {{Version: "v1", Kind: "Thing"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,6 +89,9 @@ func TestRecords(t *testing.T) {
 			}
 		})
 	}
+	if got := byName["io.k8s.api.core.v1.Thing"].Kinds; len(got) != 1 || got[0].Kind != "Thing" {
+		t.Errorf("kinds = %v", got)
+	}
 	if got := byName["io.k8s.api.core.v1.Thing"].Refs; strings.Join(got, ",") != "io.k8s.api.core.v1.ThingSpec,io.k8s.apimachinery.pkg.api.resource.Quantity" {
 		t.Errorf("refs = %v", got)
 	}
@@ -92,3 +99,35 @@ func TestRecords(t *testing.T) {
 
 func v2Of(r Record) json.RawMessage { return r.V2 }
 func v3Of(r Record) json.RawMessage { return r.V3 }
+
+func TestWriteFramesEveryRecord(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "defs.bin.gz")
+	records := []Record{
+		{Name: "a", Refs: []string{"b"}, Kinds: []Kind{{Group: "g", Version: "v1", Kind: "A"}}, V2: json.RawMessage(`{}`), V3: json.RawMessage(`{"type":"object"}`)},
+		{Name: "b", V2: json.RawMessage(`{}`), V3: json.RawMessage(`{}`)},
+	}
+	if err := Write(path, records); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Format + "\x02" +
+		"\x01a" + "\x01" + "\x01b" + "\x01" + "\x01g\x02v1\x01A" +
+		"\x01b" + "\x00" + "\x00" +
+		"\x02{}" + "\x11{\"type\":\"object\"}" +
+		"\x02{}" + "\x02{}"
+	if string(data) != want {
+		t.Errorf("framed data\n%q\nwant\n%q", data, want)
+	}
+}

@@ -14,14 +14,16 @@ import (
 	"k8s.io/client-go/metadata"
 
 	"github.com/minik8s/minik8s/pkg/controller/namespace"
+	"github.com/minik8s/minik8s/pkg/controller/nodeipam"
 	"github.com/minik8s/minik8s/pkg/server"
 )
 
 // Manager is the controller-manager component.
 type Manager struct {
-	client   kubernetes.Interface
-	metadata metadata.Interface
-	log      *slog.Logger
+	client      kubernetes.Interface
+	metadata    metadata.Interface
+	clusterCIDR string
+	log         *slog.Logger
 }
 
 // Factory builds the manager from the server's loopback credentials.
@@ -36,7 +38,8 @@ func Factory(env *server.Env) (server.Component, error) {
 	if err != nil {
 		return nil, fmt.Errorf("metadata client: %w", err)
 	}
-	return &Manager{client: client, metadata: md, log: env.Logger.With("component", "controller-manager")}, nil
+	return &Manager{client: client, metadata: md, clusterCIDR: env.Config.ClusterCIDR,
+		log: env.Logger.With("component", "controller-manager")}, nil
 }
 
 // Name implements server.Component.
@@ -48,9 +51,14 @@ func (m *Manager) Run(ctx context.Context) error {
 	disc := memory.NewMemCacheClient(m.client.Discovery())
 	ns := namespace.New(m.client, factory.Core().V1().Namespaces(),
 		namespace.NewContentDeleter(disc, m.metadata), m.log.With("controller", "namespace"))
+	ipam, err := nodeipam.New(m.client, factory.Core().V1().Nodes(), m.clusterCIDR, 24, m.log.With("controller", "nodeipam"))
+	if err != nil {
+		return err
+	}
 	factory.Start(ctx.Done())
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- ns.Run(ctx, 2) }()
+	go func() { errc <- ipam.Run(ctx) }()
 	select {
 	case <-ctx.Done():
 		factory.Shutdown()

@@ -1,0 +1,329 @@
+// Package kubelet is the node agent: it runs containerd (or uses a given CRI
+// runtime), registers the Node, sets up the pod network and runs the pods bound to
+// the node. It reaches the control plane only through the API with its own
+// credentials, the same from the server's process as from another machine.
+package kubelet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/record"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/minik8s/minik8s/pkg/apis"
+	"github.com/minik8s/minik8s/pkg/images"
+	"github.com/minik8s/minik8s/pkg/kubelet/cni"
+	"github.com/minik8s/minik8s/pkg/kubelet/containerd"
+	"github.com/minik8s/minik8s/pkg/kubelet/cri"
+	"github.com/minik8s/minik8s/pkg/kubelet/imageimport"
+	"github.com/minik8s/minik8s/pkg/kubelet/node"
+	"github.com/minik8s/minik8s/pkg/kubelet/pods"
+	"github.com/minik8s/minik8s/pkg/kubelet/runtime"
+)
+
+// Config configures the agent.
+type Config struct {
+	NodeName string
+	// Dir is the agent's state directory (<data-dir>/agent).
+	Dir string
+	// REST reaches the API server with the node's credentials.
+	REST *rest.Config
+	// ContainerRuntimeEndpoint names an existing CRI socket; empty runs containerd.
+	ContainerRuntimeEndpoint string
+	ClusterDNS               []string
+	ClusterDomain            string
+	// Labels are added to the Node (roles).
+	Labels         map[string]string
+	KubeletVersion string
+	// Extend lets other packages add to the pod manager (volumes, env, probes…).
+	Extend func(*pods.Config) error
+	// Serve starts the kubelet API (logs, exec, stats) once the runtime is up.
+	Serve  func(ctx context.Context, a *Agent) error
+	Logger *slog.Logger
+}
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	if c.NodeName == "" || strings.ToLower(c.NodeName) != c.NodeName {
+		return fmt.Errorf("node name %q must be non-empty lower case", c.NodeName)
+	}
+	if c.Dir == "" || c.REST == nil {
+		return errors.New("agent: data dir and API credentials are required")
+	}
+	return nil
+}
+
+// Agent is a running node agent.
+type Agent struct {
+	cfg     Config
+	log     *slog.Logger
+	Client  kubernetes.Interface
+	Runtime *cri.Client
+	Pods    *pods.Manager
+	Node    *node.Node
+	Options *runtime.Options
+}
+
+// New checks the configuration; Run starts everything.
+func New(cfg Config) (*Agent, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.ClusterDomain == "" {
+		cfg.ClusterDomain = "cluster.local"
+	}
+	return &Agent{cfg: cfg, log: cfg.Logger.With("component", "agent", "node", cfg.NodeName)}, nil
+}
+
+// Run works until ctx ends. Pods keep running after it returns.
+func (a *Agent) Run(ctx context.Context) error {
+	if err := os.MkdirAll(a.cfg.Dir, 0o700); err != nil {
+		return fmt.Errorf("create agent dir: %w", err)
+	}
+	client, err := kubernetes.NewForConfig(a.cfg.REST)
+	if err != nil {
+		return fmt.Errorf("agent client: %w", err)
+	}
+	a.Client = client
+
+	// The runtime: our own containerd unless told to use another.
+	endpoint := a.cfg.ContainerRuntimeEndpoint
+	cgroupDriver := string(containerd.DetectCgroups().Driver())
+	netCfg := cni.DefaultConfig(a.cfg.Dir, "")
+	errc := make(chan error, 4)
+	if endpoint == "" {
+		ccfg := containerd.DefaultConfig(a.cfg.Dir)
+		ccfg.CNIBinDir = netCfg.BinDir
+		ccfg.CNIConfDir = netCfg.ConfDir()
+		sup, err := containerd.New(ccfg, a.log)
+		if err != nil {
+			return err
+		}
+		go func() { errc <- sup.Run(ctx) }()
+		waitCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		err = waitEither(waitCtx, sup.WaitReady, errc)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("start containerd: %w", err)
+		}
+		endpoint = sup.Endpoint()
+		cgroupDriver = string(sup.CgroupDriver())
+	}
+	rt, err := cri.Dial(endpoint, cri.Options{})
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	a.Runtime = rt
+	version := ""
+	if v, err := rt.Version(ctx); err == nil {
+		version = v.RuntimeName + "://" + v.RuntimeVersion
+	}
+	go a.importImages(ctx, endpoint)
+
+	n, err := node.New(node.Config{
+		Name: a.cfg.NodeName, Client: client, Labels: a.cfg.Labels, DataDir: a.cfg.Dir,
+		KubeletVersion: a.cfg.KubeletVersion, Logger: a.log,
+		RuntimeVersion: func(context.Context) string { return version },
+		Images:         a.nodeImages,
+		Ready:          a.ready,
+	})
+	if err != nil {
+		return err
+	}
+	a.Node = n
+	if _, err := n.Register(ctx); err != nil {
+		return err
+	}
+	podCIDR, err := a.waitPodCIDR(ctx)
+	if err != nil {
+		return err
+	}
+	netCfg.PodCIDR = podCIDR
+	network, err := cni.New(netCfg, a.log)
+	if err != nil {
+		return err
+	}
+	if err := network.Setup(); err != nil {
+		return err
+	}
+	gw, err := netCfg.Gateway()
+	if err != nil {
+		return err
+	}
+	n.SetInternalIP(gw.IP.String())
+	go n.Run(ctx)
+
+	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
+	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events("")})
+	defer broadcaster.Shutdown()
+	recorder := broadcaster.NewRecorder(apis.Scheme, corev1.EventSource{Component: "kubelet", Host: a.cfg.NodeName})
+
+	a.Options = &runtime.Options{
+		NodeName: a.cfg.NodeName, LogRoot: filepath.Join(a.cfg.Dir, "logs", "pods"), CgroupDriver: cgroupDriver,
+		ClusterDNS: a.cfg.ClusterDNS, ClusterDomain: a.cfg.ClusterDomain,
+	}
+	pcfg := pods.Config{
+		NodeName: a.cfg.NodeName, NodeIP: gw.IP.String(), Client: client, Runtime: rt, Options: a.Options,
+		Recorder: recorder, Volumes: pods.NoVolumes{}, Env: pods.LiteralEnv{}, Prober: pods.NoProbes{}, Hooks: pods.NoHooks{},
+		Images: pods.NewImages(rt, recorder, nil), Logger: a.log,
+	}
+	if a.cfg.Extend != nil {
+		if err := a.cfg.Extend(&pcfg); err != nil {
+			return err
+		}
+	}
+	a.Pods = pods.NewManager(pcfg)
+	go a.Pods.Run(ctx)
+
+	factory := informers.NewSharedInformerFactoryWithOptions(client, 0,
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+			o.FieldSelector = fields.OneTermEqualSelector("spec.nodeName", a.cfg.NodeName).String()
+		}))
+	inf := factory.Core().V1().Pods().Informer()
+	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj interface{}) { a.Pods.Update(obj.(*corev1.Pod)) },
+		UpdateFunc: func(_, obj interface{}) { a.Pods.Update(obj.(*corev1.Pod)) },
+		DeleteFunc: func(obj interface{}) {
+			if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+				obj = t.Obj
+			}
+			if p, ok := obj.(*corev1.Pod); ok {
+				a.Pods.Removed(p)
+			}
+		},
+	})
+	factory.Start(ctx.Done())
+	if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
+		return ctx.Err()
+	}
+	go a.Pods.Relist(ctx, func(uid types.UID, _ []string) { a.Pods.RemoveOrphan(ctx, uid) })
+	if a.cfg.Serve != nil {
+		go func() { errc <- a.cfg.Serve(ctx, a) }()
+	}
+	a.log.Info("node agent ready", "podCIDR", podCIDR, "nodeIP", gw.IP.String(), "runtime", version)
+	select {
+	case <-ctx.Done():
+		factory.Shutdown()
+		return nil
+	case err := <-errc:
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+}
+
+func waitEither(ctx context.Context, wait func(context.Context) error, errc chan error) error {
+	done := make(chan error, 1)
+	go func() { done <- wait(ctx) }()
+	select {
+	case err := <-done:
+		return err
+	case err := <-errc:
+		if err == nil {
+			err = errors.New("exited")
+		}
+		return err
+	}
+}
+
+// waitPodCIDR waits until the control plane has given this node its pod range.
+func (a *Agent) waitPodCIDR(ctx context.Context) (string, error) {
+	nodes := a.Client.CoreV1().Nodes()
+	for {
+		n, err := nodes.Get(ctx, a.cfg.NodeName, metav1.GetOptions{})
+		if err != nil {
+			return "", fmt.Errorf("get node: %w", err)
+		}
+		if n.Spec.PodCIDR != "" {
+			return n.Spec.PodCIDR, nil
+		}
+		w, err := nodes.Watch(ctx, metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("metadata.name", a.cfg.NodeName).String(),
+			ResourceVersion: n.ResourceVersion, TimeoutSeconds: ptrInt64(30)})
+		if err != nil {
+			return "", fmt.Errorf("watch node: %w", err)
+		}
+		for ev := range w.ResultChan() {
+			if nn, ok := ev.Object.(*corev1.Node); ok && ev.Type == watch.Modified && nn.Spec.PodCIDR != "" {
+				w.Stop()
+				return nn.Spec.PodCIDR, nil
+			}
+		}
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+	}
+}
+
+func ptrInt64(v int64) *int64 { return &v }
+
+// importImages imports the pause image and the airgap folder's tarballs.
+func (a *Agent) importImages(ctx context.Context, endpoint string) {
+	sock := strings.TrimPrefix(endpoint, "unix://")
+	im, err := imageimport.New(imageimport.Config{Socket: sock}, a.Runtime, a.log)
+	if err != nil {
+		a.log.Warn("image import unavailable", "err", err)
+		return
+	}
+	tarball, name := images.PauseImage()
+	if _, _, err := im.ImportBytes(ctx, tarball, name); err != nil {
+		a.log.Error("import pause image", "err", err)
+	}
+	if _, err := im.ImportDir(ctx, filepath.Join(a.cfg.Dir, "images")); err != nil {
+		a.log.Warn("import images folder", "err", err)
+	}
+}
+
+func (a *Agent) nodeImages(ctx context.Context) []corev1.ContainerImage {
+	imgs, err := a.Runtime.ListImages(ctx, nil)
+	if err != nil {
+		return nil
+	}
+	var out []corev1.ContainerImage
+	for _, im := range imgs {
+		names := append(append([]string{}, im.RepoDigests...), im.RepoTags...)
+		if len(names) == 0 {
+			continue
+		}
+		out = append(out, corev1.ContainerImage{Names: names, SizeBytes: int64(im.Size)})
+		if len(out) == 50 {
+			break
+		}
+	}
+	return out
+}
+
+// ready is the node's Ready condition: the runtime answers and its network is up.
+func (a *Agent) ready(ctx context.Context) error {
+	st, err := a.Runtime.Status(ctx, false)
+	if err != nil {
+		return fmt.Errorf("container runtime is down: %v", err)
+	}
+	for _, c := range st.GetStatus().GetConditions() {
+		if !c.Status && (c.Type == runtimeapi.RuntimeReady || c.Type == runtimeapi.NetworkReady) {
+			return fmt.Errorf("container runtime network not ready: %s=false reason:%s message:%s", c.Type, c.Reason, c.Message)
+		}
+	}
+	return nil
+}

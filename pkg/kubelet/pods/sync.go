@@ -1,0 +1,309 @@
+package pods
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/minik8s/minik8s/pkg/kubelet/lifecycle"
+	"github.com/minik8s/minik8s/pkg/kubelet/runtime"
+)
+
+// syncPod moves one pod a step toward what its spec says and reports its status.
+// It returns when to look again, and done once the pod is gone everywhere.
+func (m *Manager) syncPod(ctx context.Context, w *worker, pod *corev1.Pod, removed bool) (time.Duration, bool, error) {
+	rt, err := runtime.Snapshot(ctx, m.cfg.Runtime, pod.UID)
+	if err != nil {
+		return 0, false, err
+	}
+	if removed {
+		return 0, true, m.cleanup(ctx, pod, rt)
+	}
+	if pod.DeletionTimestamp != nil {
+		return m.terminate(ctx, w, pod, rt)
+	}
+	if pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
+		// A finished pod never runs again; make sure nothing of it does.
+		return 0, false, m.killPod(ctx, pod, rt, 0, "")
+	}
+	if err := m.cfg.Volumes.Setup(ctx, pod); err != nil {
+		m.cfg.Recorder.Eventf(pod, corev1.EventTypeWarning, "FailedMount", "MountVolume.SetUp failed: %v", err)
+		m.writeStatus(ctx, w, pod, rt)
+		return 0, false, fmt.Errorf("set up volumes: %w", err)
+	}
+
+	_, _, unhealthy := m.cfg.Prober.Results(pod.UID)
+	actions := lifecycle.ComputeActions(pod, rt, lifecycle.Inputs{Now: time.Now(), Backoff: m.cfg.Backoff, Unhealthy: unhealthy})
+	changed, err := m.execute(ctx, w, pod, rt, actions)
+	if changed {
+		if rt, err = runtime.Snapshot(ctx, m.cfg.Runtime, pod.UID); err != nil {
+			return 0, false, err
+		}
+	}
+	for name := range actions.Waiting {
+		m.cfg.Recorder.Eventf(pod, corev1.EventTypeWarning, "BackOff", "Back-off restarting failed container %s in pod %s_%s(%s)",
+			name, pod.Name, pod.Namespace, pod.UID)
+	}
+	m.cfg.Prober.Update(pod, rt)
+	st := m.writeStatus(ctx, w, pod, rt)
+	if st.Phase == corev1.PodSucceeded || st.Phase == corev1.PodFailed {
+		// Free the sandbox (and its IP) of a pod that is done.
+		_ = m.killPod(ctx, pod, rt, 0, "")
+	}
+	return actions.Requeue, false, err
+}
+
+// writeStatus computes and reports the pod's status.
+func (m *Manager) writeStatus(ctx context.Context, w *worker, pod *corev1.Pod, rt *lifecycle.Pod) corev1.PodStatus {
+	ready, started, _ := m.cfg.Prober.Results(pod.UID)
+	errs := map[string]lifecycle.Waiting{}
+	w.mu.Lock()
+	for k, v := range w.errors {
+		errs[k] = lifecycle.Waiting{Reason: v.reason, Message: v.message}
+	}
+	w.mu.Unlock()
+	st := lifecycle.PodStatus(pod, rt, lifecycle.StatusInputs{
+		Now: time.Now(), HostIP: m.cfg.NodeIP, Backoff: m.cfg.Backoff, Errors: errs, Ready: ready, Started: started,
+	})
+	if err := m.status.write(ctx, pod, st); err != nil {
+		m.log.Info("report pod status", "pod", pod.Namespace+"/"+pod.Name, "err", err)
+	}
+	return st
+}
+
+// execute carries out the actions; it reports whether the runtime changed.
+func (m *Manager) execute(ctx context.Context, w *worker, pod *corev1.Pod, rt *lifecycle.Pod, a lifecycle.Actions) (bool, error) {
+	changed := false
+	if a.KillPod {
+		changed = true
+		if err := m.killPod(ctx, pod, rt, gracePeriod(pod), ""); err != nil {
+			return changed, err
+		}
+	}
+	for _, k := range a.Kill {
+		changed = true
+		c := findContainer(pod, k.Name)
+		if k.Reason == "Unhealthy" {
+			m.cfg.Recorder.Eventf(pod, corev1.EventTypeNormal, "Killing", "Container %s failed liveness probe, will be restarted", k.Name)
+		}
+		m.killContainer(ctx, pod, c, k.ID, k.Name, gracePeriod(pod), k.Reason != "Unhealthy")
+	}
+	sb := rt.Sandbox()
+	sandboxID := ""
+	attempt := uint32(0)
+	if sb != nil && sb.Ready {
+		sandboxID, attempt = sb.ID, sb.Attempt
+	}
+	if a.CreateSandbox {
+		changed = true
+		attempt = a.SandboxAttempt
+		id, err := m.createSandbox(ctx, pod, attempt)
+		if err != nil {
+			return changed, err
+		}
+		sandboxID = id
+	}
+	if sandboxID == "" {
+		return changed, nil
+	}
+	sbConfig, err := runtime.SandboxConfig(m.cfg.Options, pod, attempt)
+	if err != nil {
+		return changed, err
+	}
+	if a.StartInit >= 0 {
+		changed = true
+		c := &pod.Spec.InitContainers[a.StartInit]
+		return changed, m.startContainer(ctx, w, pod, c, sandboxID, sbConfig, rt)
+	}
+	var firstErr error
+	for _, i := range a.Start {
+		changed = true
+		if err := m.startContainer(ctx, w, pod, &pod.Spec.Containers[i], sandboxID, sbConfig, rt); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	return changed, firstErr
+}
+
+func (m *Manager) createSandbox(ctx context.Context, pod *corev1.Pod, attempt uint32) (string, error) {
+	cfg, err := runtime.SandboxConfig(m.cfg.Options, pod, attempt)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(cfg.LogDirectory, 0o755); err != nil {
+		return "", fmt.Errorf("create log dir: %w", err)
+	}
+	handler := ""
+	if pod.Spec.RuntimeClassName != nil {
+		handler = *pod.Spec.RuntimeClassName
+	}
+	id, err := m.cfg.Runtime.RunPodSandbox(ctx, cfg, handler)
+	if err != nil {
+		m.cfg.Recorder.Eventf(pod, corev1.EventTypeWarning, "FailedCreatePodSandBox", "Failed to create pod sandbox: %v", err)
+		return "", fmt.Errorf("create sandbox for %s/%s: %w", pod.Namespace, pod.Name, err)
+	}
+	return id, nil
+}
+
+// startContainer pulls the image if needed, creates and starts one container
+// instance and runs its postStart hook.
+func (m *Manager) startContainer(ctx context.Context, w *worker, pod *corev1.Pod, c *corev1.Container, sandboxID string,
+	sbConfig *runtimeapi.PodSandboxConfig, rt *lifecycle.Pod) error {
+	attempt := uint32(0)
+	if prev := rt.Latest(c.Name); prev != nil {
+		attempt = prev.Attempt + 1
+		if prev.Phase == lifecycle.ContainerExited {
+			m.cfg.Backoff.Restarted(lifecycle.BackoffKey(pod, c.Name), prev.StartedAt, prev.FinishedAt)
+		}
+		// Keep only the instance before the new one, for `kubectl logs --previous`.
+		m.removeOldInstances(ctx, rt, c.Name, prev.ID)
+	}
+	image, err := m.cfg.Images.Ensure(ctx, pod, c, sbConfig)
+	if err != nil {
+		var we *WaitingError
+		if errors.As(err, &we) {
+			w.setError(c.Name, we.Reason, we.Message)
+		}
+		return err
+	}
+	env, err := m.cfg.Env.Env(ctx, pod, c)
+	if err != nil {
+		w.setError(c.Name, "CreateContainerConfigError", err.Error())
+		m.cfg.Recorder.Eventf(pod, corev1.EventTypeWarning, "Failed", "Error: %v", err)
+		return err
+	}
+	mounts, err := m.cfg.Volumes.Mounts(pod, c)
+	if err != nil {
+		w.setError(c.Name, "CreateContainerConfigError", err.Error())
+		m.cfg.Recorder.Eventf(pod, corev1.EventTypeWarning, "Failed", "Error: %v", err)
+		return err
+	}
+	cmd, args := expandCommand(c, env)
+	cfg := runtime.ContainerConfig(pod, c, attempt, runtime.ContainerInputs{
+		Env: keyValues(env), Mounts: mounts, Command: cmd, Args: args, Image: image,
+	})
+	id, err := m.cfg.Runtime.CreateContainer(ctx, sandboxID, cfg, sbConfig)
+	if err != nil {
+		w.setError(c.Name, "CreateContainerError", err.Error())
+		m.cfg.Recorder.Eventf(pod, corev1.EventTypeWarning, "Failed", "Error: %v", err)
+		return fmt.Errorf("create container %s: %w", c.Name, err)
+	}
+	m.cfg.Recorder.Eventf(pod, corev1.EventTypeNormal, "Created", "Created container: %s", c.Name)
+	if err := m.cfg.Runtime.StartContainer(ctx, id); err != nil {
+		w.setError(c.Name, "RunContainerError", err.Error())
+		m.cfg.Recorder.Eventf(pod, corev1.EventTypeWarning, "Failed", "Error: %v", err)
+		return fmt.Errorf("start container %s: %w", c.Name, err)
+	}
+	w.clearError(c.Name)
+	m.cfg.Recorder.Eventf(pod, corev1.EventTypeNormal, "Started", "Started container %s", c.Name)
+	if c.Lifecycle != nil && c.Lifecycle.PostStart != nil {
+		if err := m.cfg.Hooks.PostStart(ctx, pod, c, id); err != nil {
+			m.cfg.Recorder.Eventf(pod, corev1.EventTypeWarning, "FailedPostStartHook", "PostStartHook failed: %v", err)
+			m.killContainer(ctx, pod, c, id, c.Name, gracePeriod(pod), false)
+			return fmt.Errorf("postStart hook of %s: %w", c.Name, err)
+		}
+	}
+	return nil
+}
+
+func (m *Manager) removeOldInstances(ctx context.Context, rt *lifecycle.Pod, name, keep string) {
+	for _, c := range rt.Containers {
+		if c.Name == name && c.ID != keep && c.Phase == lifecycle.ContainerExited {
+			_ = m.cfg.Runtime.RemoveContainer(ctx, c.ID)
+		}
+	}
+}
+
+func (w *worker) setError(name, reason, message string) {
+	w.mu.Lock()
+	w.errors[name] = waitingReason{reason, message}
+	w.mu.Unlock()
+}
+
+func (w *worker) clearError(name string) {
+	w.mu.Lock()
+	delete(w.errors, name)
+	w.mu.Unlock()
+}
+
+func findContainer(pod *corev1.Pod, name string) *corev1.Container {
+	for i := range pod.Spec.InitContainers {
+		if pod.Spec.InitContainers[i].Name == name {
+			return &pod.Spec.InitContainers[i]
+		}
+	}
+	for i := range pod.Spec.Containers {
+		if pod.Spec.Containers[i].Name == name {
+			return &pod.Spec.Containers[i]
+		}
+	}
+	return nil
+}
+
+// gracePeriod is the pod's termination grace period in seconds.
+func gracePeriod(pod *corev1.Pod) int64 {
+	if pod.DeletionGracePeriodSeconds != nil {
+		return *pod.DeletionGracePeriodSeconds
+	}
+	if pod.Spec.TerminationGracePeriodSeconds != nil {
+		return *pod.Spec.TerminationGracePeriodSeconds
+	}
+	return 30
+}
+
+// terminate stops a pod being deleted within its grace period, reports the final
+// status, and removes the pod from the API once nothing of it runs.
+func (m *Manager) terminate(ctx context.Context, w *worker, pod *corev1.Pod, rt *lifecycle.Pod) (time.Duration, bool, error) {
+	grace := gracePeriod(pod)
+	if len(rt.Running()) > 0 {
+		if err := m.killPod(ctx, pod, rt, grace, ""); err != nil {
+			return 0, false, err
+		}
+		var err error
+		if rt, err = runtime.Snapshot(ctx, m.cfg.Runtime, pod.UID); err != nil {
+			return 0, false, err
+		}
+	} else if err := m.stopSandboxes(ctx, rt); err != nil {
+		return 0, false, err
+	}
+	if len(rt.Running()) > 0 {
+		return time.Second, false, nil
+	}
+	m.writeStatus(ctx, w, pod, rt)
+	zero := int64(0)
+	err := m.cfg.Client.CoreV1().Pods(pod.Namespace).Delete(ctx, pod.Name, metav1.DeleteOptions{
+		GracePeriodSeconds: &zero, Preconditions: &metav1.Preconditions{UID: &pod.UID}})
+	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+		return 0, false, fmt.Errorf("remove pod %s/%s from the API: %w", pod.Namespace, pod.Name, err)
+	}
+	return resync, false, nil
+}
+
+// cleanup removes everything of a pod that is gone from the API.
+func (m *Manager) cleanup(ctx context.Context, pod *corev1.Pod, rt *lifecycle.Pod) error {
+	if err := m.killPod(ctx, pod, rt, 0, ""); err != nil {
+		return err
+	}
+	for _, c := range rt.Containers {
+		_ = m.cfg.Runtime.RemoveContainer(ctx, c.ID)
+	}
+	for _, s := range rt.Sandboxes {
+		if err := m.cfg.Runtime.RemovePodSandbox(ctx, s.ID); err != nil {
+			return fmt.Errorf("remove sandbox %s: %w", s.ID, err)
+		}
+	}
+	m.cfg.Prober.Forget(pod.UID)
+	m.cfg.Backoff.Forget(string(pod.UID) + "/")
+	if err := m.cfg.Volumes.Teardown(ctx, pod); err != nil {
+		return err
+	}
+	_ = os.RemoveAll(m.cfg.Options.PodLogDir(pod))
+	return nil
+}

@@ -47,8 +47,12 @@ type Config struct {
 	REST *rest.Config
 	// ContainerRuntimeEndpoint names an existing CRI socket; empty runs containerd.
 	ContainerRuntimeEndpoint string
-	ClusterDNS               []string
-	ClusterDomain            string
+	// Bridge names the pod network's bridge (cni0 by default).
+	Bridge string
+	// KubeletPort is where the node's API listens (10250 by default).
+	KubeletPort   int
+	ClusterDNS    []string
+	ClusterDomain string
 	// Labels are added to the Node (roles).
 	Labels         map[string]string
 	KubeletVersion string
@@ -92,6 +96,9 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.ClusterDomain == "" {
 		cfg.ClusterDomain = "cluster.local"
 	}
+	if cfg.KubeletPort == 0 {
+		cfg.KubeletPort = node.KubeletPort
+	}
 	return &Agent{cfg: cfg, log: cfg.Logger.With("component", "agent", "node", cfg.NodeName)}, nil
 }
 
@@ -110,6 +117,10 @@ func (a *Agent) Run(ctx context.Context) error {
 	endpoint := a.cfg.ContainerRuntimeEndpoint
 	cgroupDriver := string(containerd.DetectCgroups().Driver())
 	netCfg := cni.DefaultConfig(a.cfg.Dir, "")
+	if a.cfg.Bridge != "" && a.cfg.Bridge != netCfg.BridgeName {
+		netCfg.BridgeName = a.cfg.Bridge
+		netCfg.NetworkName = "minik8s-" + a.cfg.Bridge
+	}
 	errc := make(chan error, 4)
 	if endpoint == "" {
 		ccfg := containerd.DefaultConfig(a.cfg.Dir)
@@ -143,7 +154,7 @@ func (a *Agent) Run(ctx context.Context) error {
 
 	n, err := node.New(node.Config{
 		Name: a.cfg.NodeName, Client: client, Labels: a.cfg.Labels, DataDir: a.cfg.Dir,
-		KubeletVersion: a.cfg.KubeletVersion, Logger: a.log,
+		KubeletVersion: a.cfg.KubeletVersion, Logger: a.log, KubeletPort: a.cfg.KubeletPort,
 		RuntimeVersion: func(context.Context) string { return version },
 		Images:         a.nodeImages,
 		Ready:          a.ready,

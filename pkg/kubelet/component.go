@@ -41,6 +41,8 @@ func ServerComponent(env *server.Env) (server.Component, error) {
 	a, err := New(Config{
 		NodeName: name, Dir: dir, REST: restCfg,
 		ContainerRuntimeEndpoint: env.Config.Agent.ContainerRuntimeEndpoint,
+		Bridge:                   env.Config.Agent.Bridge,
+		KubeletPort:              env.Config.Agent.KubeletPort,
 		ClusterDomain:            env.Config.ClusterDomain,
 		Labels:                   map[string]string{"node-role.kubernetes.io/control-plane": "true"},
 		KubeletVersion:           version.Get().GitVersion,

@@ -43,6 +43,11 @@ type Config struct {
 type AgentOptions struct {
 	NodeName                 string
 	ContainerRuntimeEndpoint string
+	// Bridge is the pod network's Linux bridge; several nodes on one host need
+	// different ones (and different --cluster-cidr ranges).
+	Bridge string
+	// KubeletPort serves the node's API (logs, exec, stats).
+	KubeletPort int
 }
 
 // Validate checks the configuration.

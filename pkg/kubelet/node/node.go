@@ -46,6 +46,8 @@ type Config struct {
 	RuntimeVersion func(ctx context.Context) string
 	// Images lists images for node status (may be nil).
 	Images func(ctx context.Context) []corev1.ContainerImage
+	// KubeletPort is advertised in status.daemonEndpoints.
+	KubeletPort int
 	// Ready reports whether the runtime and network are ready; nil is ready.
 	Ready  func(ctx context.Context) error
 	Logger *slog.Logger
@@ -200,7 +202,11 @@ func (n *Node) fillStatus(ctx context.Context, st *corev1.NodeStatus) {
 		st.Addresses = append(st.Addresses, corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: ip})
 	}
 	st.Addresses = append(st.Addresses, corev1.NodeAddress{Type: corev1.NodeHostName, Address: n.cfg.Name})
-	st.DaemonEndpoints.KubeletEndpoint.Port = KubeletPort
+	port := n.cfg.KubeletPort
+	if port == 0 {
+		port = KubeletPort
+	}
+	st.DaemonEndpoints.KubeletEndpoint.Port = int32(port)
 	rv := ""
 	if n.cfg.RuntimeVersion != nil {
 		rv = n.cfg.RuntimeVersion(ctx)

@@ -21,7 +21,8 @@ type blob struct {
 
 // compressor turns documents into blobs as they are written, so no document is
 // ever held uncompressed; its gzip state, a megabyte at the best level, is
-// reused from one document to the next.
+// reused from one document to the next. The default level: the best one takes
+// twice as long for under one percent.
 type compressor struct {
 	zw  *gzip.Writer
 	out bytes.Buffer
@@ -32,7 +33,7 @@ type compressor struct {
 
 func newCompressor() *compressor {
 	c := &compressor{sum: sha512.New()}
-	c.zw, _ = gzip.NewWriterLevel(&c.out, gzip.BestCompression) // the level is valid
+	c.zw, _ = gzip.NewWriterLevel(&c.out, gzip.DefaultCompression) // the level is valid
 	c.buf = bufio.NewWriterSize(writerFunc(c.write), 32<<10)
 	return c
 }

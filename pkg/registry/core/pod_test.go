@@ -7,6 +7,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/minik8s/minik8s/pkg/registry"
@@ -241,5 +242,47 @@ func TestPodUpdateGetsDefaultTolerationsBack(t *testing.T) {
 	}
 	if n := len(pod.Spec.Tolerations); n != 3 {
 		t.Errorf("tolerations = %+v", pod.Spec.Tolerations)
+	}
+}
+
+func TestPodSubresources(t *testing.T) {
+	ctx := context.Background()
+	s := Pods(nil).Strategy.(registry.SubresourceStrategy)
+	old := createdPod(t, func(p *corev1.Pod) {
+		p.Spec.Containers[0].Resources = corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m")}}
+	})
+	debug := old.DeepCopy()
+	debug.Labels = map[string]string{"sneaky": "change"}
+	debug.Spec.RestartPolicy = corev1.RestartPolicyNever
+	debug.Spec.EphemeralContainers = []corev1.EphemeralContainer{{EphemeralContainerCommon: corev1.EphemeralContainerCommon{
+		Name: "debugger", Image: "busybox", ImagePullPolicy: corev1.PullAlways, TerminationMessagePolicy: corev1.TerminationMessageReadFile}}}
+	s.PrepareForSubresourceUpdate(ctx, "ephemeralcontainers", debug, old)
+	if errs := s.ValidateSubresourceUpdate(ctx, "ephemeralcontainers", debug, old); len(errs) > 0 {
+		t.Fatalf("adding an ephemeral container: %v", errs)
+	}
+	if debug.Spec.RestartPolicy != corev1.RestartPolicyAlways || debug.Labels != nil || len(debug.Spec.EphemeralContainers) != 1 || debug.Generation != 2 {
+		t.Errorf("ephemeralcontainers changed more than its own field: %+v %v gen %d", debug.Spec.RestartPolicy, debug.Labels, debug.Generation)
+	}
+	removed := debug.DeepCopy()
+	removed.Spec.EphemeralContainers = nil
+	s.PrepareForSubresourceUpdate(ctx, "ephemeralcontainers", removed, debug)
+	if got := firstError(s.ValidateSubresourceUpdate(ctx, "ephemeralcontainers", removed, debug)); !strings.HasPrefix(got, `spec.ephemeralContainers: Forbidden: existing ephemeral containers "debugger" may not be removed`) {
+		t.Errorf("removing an ephemeral container: %q", got)
+	}
+	resized := old.DeepCopy()
+	resized.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU] = resource.MustParse("200m")
+	resized.Spec.Containers[0].Image = "other"
+	s.PrepareForSubresourceUpdate(ctx, "resize", resized, old)
+	if errs := s.ValidateSubresourceUpdate(ctx, "resize", resized, old); len(errs) > 0 {
+		t.Fatalf("resizing cpu: %v", errs)
+	}
+	if resized.Spec.Containers[0].Image != old.Spec.Containers[0].Image || resized.Spec.Containers[0].Resources.Requests.Cpu().String() != "200m" {
+		t.Errorf("resize took more than resources: %+v", resized.Spec.Containers[0])
+	}
+	qos := old.DeepCopy()
+	qos.Spec.Containers[0].Resources = corev1.ResourceRequirements{}
+	s.PrepareForSubresourceUpdate(ctx, "resize", qos, old)
+	if got := firstError(s.ValidateSubresourceUpdate(ctx, "resize", qos, old)); !strings.Contains(got, "Pod QOS Class may not change as a result of resizing") {
+		t.Errorf("resizing to BestEffort: %q", got)
 	}
 }

@@ -20,8 +20,8 @@ type blob struct {
 }
 
 // compressor turns documents into blobs as they are written, so no document is
-// ever held uncompressed; its gzip state, a megabyte at the best level, is
-// reused from one document to the next. The default level: the best one takes
+// ever held uncompressed; its gzip state (hundreds of kilobytes) is reused from
+// one document to the next. It uses gzip's default level: the best one takes
 // twice as long for under one percent.
 type compressor struct {
 	zw  *gzip.Writer

@@ -119,8 +119,8 @@ func queryType(t reflect.Type) string {
 	return ""
 }
 
-// with returns the parameters of all lists as one new list.
-func with(lists ...[]*param) []*param {
+// concat returns the parameters of all lists as one new list.
+func concat(lists ...[]*param) []*param {
 	var out []*param
 	for _, l := range lists {
 		out = append(out, l...)

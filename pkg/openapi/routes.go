@@ -130,7 +130,7 @@ func upperFirst(s string) string {
 // article is what upstream puts before a kind: "a Pod", "an Event", "Endpoints".
 func article(kind string) string {
 	switch {
-	case strings.HasSuffix(kind, "s") && !strings.HasSuffix(kind, "ss"):
+	case kind == "" || strings.HasSuffix(kind, "s") && !strings.HasSuffix(kind, "ss"):
 		return ""
 	case strings.ContainsRune("AEIOU", rune(kind[0])):
 		return "an "
@@ -219,7 +219,7 @@ func (b *resourceRoutes) listOp(scope, suffix string, params []*param) *operatio
 	}
 	op := b.op("get", "list", scope, suffix, "list", desc, b.gvk)
 	op.produces = mediaStream
-	op.params = with(params, b.opts.list, []*param{prettyParam})
+	op.params = concat(params, b.opts.list, []*param{prettyParam})
 	op.responses = []response{ok(b.list), unauthorized}
 	return op
 }
@@ -231,7 +231,7 @@ func (b *resourceRoutes) watchOp(scope, suffix, action string, params []*param) 
 	}
 	op := b.op("get", "watch", scope, suffix, action, desc, b.gvk)
 	op.produces = mediaStream
-	op.params = with(params, b.opts.list, []*param{prettyParam})
+	op.params = concat(params, b.opts.list, []*param{prettyParam})
 	op.responses = []response{ok(watchEventSchema), unauthorized}
 	return op
 }
@@ -242,7 +242,7 @@ func (b *resourceRoutes) createOp(scope string, params []*param) *operation {
 	}
 	op := b.op("post", "create", scope, "", "post", "create "+article(b.kind)+b.kind, b.gvk)
 	op.body = bodyParam(b.object, true)
-	op.params = with(params, b.opts.create, []*param{prettyParam})
+	op.params = concat(params, b.opts.create, []*param{prettyParam})
 	op.responses = []response{ok(b.object), created(b.object), accepted(b.object), unauthorized}
 	return op
 }
@@ -253,7 +253,7 @@ func (b *resourceRoutes) deleteCollectionOp(scope string, params []*param) *oper
 	}
 	op := b.op("delete", "delete", "Collection"+scope, "", "deletecollection", "delete collection of "+b.kind, b.gvk)
 	op.body = bodyParam(deleteOptionsSchema, false)
-	op.params = with(params, b.opts.listNoWatch, b.opts.delete, []*param{prettyParam})
+	op.params = concat(params, b.opts.listNoWatch, b.opts.delete, []*param{prettyParam})
 	op.responses = []response{ok(statusSchema), unauthorized}
 	return op
 }
@@ -263,7 +263,7 @@ func (b *resourceRoutes) readOp(scope string, params []*param) *operation {
 		return nil
 	}
 	op := b.op("get", "read", scope, "", "get", "read the specified "+b.kind, b.gvk)
-	op.params = with(params, []*param{prettyParam})
+	op.params = concat(params, []*param{prettyParam})
 	op.responses = []response{ok(b.object), unauthorized}
 	return op
 }
@@ -274,7 +274,7 @@ func (b *resourceRoutes) replaceOp(scope string, params []*param) *operation {
 	}
 	op := b.op("put", "replace", scope, "", "put", "replace the specified "+b.kind, b.gvk)
 	op.body = bodyParam(b.object, true)
-	op.params = with(params, b.opts.update, []*param{prettyParam})
+	op.params = concat(params, b.opts.update, []*param{prettyParam})
 	op.responses = []response{ok(b.object), created(b.object), unauthorized}
 	return op
 }
@@ -285,7 +285,7 @@ func (b *resourceRoutes) deleteOp(scope string, params []*param) *operation {
 	}
 	op := b.op("delete", "delete", scope, "", "delete", "delete "+article(b.kind)+b.kind, b.gvk)
 	op.body = bodyParam(deleteOptionsSchema, false)
-	op.params = with(params, b.opts.delete, []*param{prettyParam})
+	op.params = concat(params, b.opts.delete, []*param{prettyParam})
 	answer := statusSchema
 	if deleteReturnsObject[b.res.GroupResource()] {
 		answer = b.object
@@ -301,7 +301,7 @@ func (b *resourceRoutes) patchOp(scope string, params []*param) *operation {
 	op := b.op("patch", "patch", scope, "", "patch", "partially update the specified "+b.kind, b.gvk)
 	op.consumes = mediaPatch
 	op.body = bodyParam(patchSchema, true)
-	op.params = with(params, b.opts.patch, []*param{prettyParam})
+	op.params = concat(params, b.opts.patch, []*param{prettyParam})
 	op.responses = []response{ok(b.object), created(b.object), unauthorized}
 	return op
 }
@@ -335,28 +335,28 @@ func (b *resourceRoutes) subresourceRoutes(sub registry.Subresource, itemPath, s
 	if sub.Name == "log" {
 		op := b.op("get", "read", scope, suffix, "get", "read log of the specified "+b.kind, sub.Kind)
 		op.produces = mediaLog
-		op.params = with(params, queryParams(corev1.PodLogOptions{}), []*param{prettyParam})
+		op.params = concat(params, queryParams(corev1.PodLogOptions{}), []*param{prettyParam})
 		op.responses = []response{{code: "200", description: "OK", typ: "string"}, unauthorized}
 		r.ops = append(r.ops, op)
 		return []*route{r}
 	}
 	if has("get") {
 		op := b.op("get", "read", scope, suffix, "get", "read "+sub.Name+" of the specified "+b.kind, sub.Kind)
-		op.params = with(params, []*param{prettyParam})
+		op.params = concat(params, []*param{prettyParam})
 		op.responses = []response{ok(object), unauthorized}
 		r.ops = append(r.ops, op)
 	}
 	if has("update") {
 		op := b.op("put", "replace", scope, suffix, "put", "replace "+sub.Name+" of the specified "+b.kind, sub.Kind)
 		op.body = bodyParam(object, true)
-		op.params = with(params, b.opts.update, []*param{prettyParam})
+		op.params = concat(params, b.opts.update, []*param{prettyParam})
 		op.responses = []response{ok(object), created(object), unauthorized}
 		r.ops = append(r.ops, op)
 	}
 	if has("create") {
 		op := b.op("post", "create", scope, suffix, "post", "create "+sub.Name+" of "+article(b.kind)+b.kind, sub.Kind)
 		op.body = bodyParam(object, true)
-		op.params = with(params, b.opts.create, []*param{prettyParam})
+		op.params = concat(params, b.opts.create, []*param{prettyParam})
 		op.responses = []response{ok(object), created(object), accepted(object), unauthorized}
 		r.ops = append(r.ops, op)
 	}
@@ -364,7 +364,7 @@ func (b *resourceRoutes) subresourceRoutes(sub registry.Subresource, itemPath, s
 		op := b.op("patch", "patch", scope, suffix, "patch", "partially update "+sub.Name+" of the specified "+b.kind, sub.Kind)
 		op.consumes = mediaPatch
 		op.body = bodyParam(patchSchema, true)
-		op.params = with(params, b.opts.patch, []*param{prettyParam})
+		op.params = concat(params, b.opts.patch, []*param{prettyParam})
 		op.responses = []response{ok(object), created(object), unauthorized}
 		r.ops = append(r.ops, op)
 	}
@@ -395,7 +395,7 @@ func (b *resourceRoutes) connectRoutes(sub registry.Subresource, path, scope str
 			op := b.op(m.method, "connect", upperFirst(m.method)+scope, upperFirst(sub.Name)+idSuffix, "connect",
 				"connect "+upper+" requests to "+sub.Name+" of "+b.kind, sub.Kind)
 			op.produces = mediaAny
-			op.params = with(params, options)
+			op.params = concat(params, options)
 			op.responses = []response{{code: "200", description: "OK", typ: "string"}, unauthorized}
 			r.ops = append(r.ops, op)
 		}
@@ -403,7 +403,7 @@ func (b *resourceRoutes) connectRoutes(sub registry.Subresource, path, scope str
 	}
 	out := []*route{build(path, "", params)}
 	if sub.Name == "proxy" {
-		out = append(out, build(path+"/{path}", "WithPath", with(params, []*param{pathParam})))
+		out = append(out, build(path+"/{path}", "WithPath", concat(params, []*param{pathParam})))
 	}
 	return out
 }

@@ -183,6 +183,9 @@ func (a *Agent) Run(ctx context.Context) error {
 		return err
 	}
 	n.SetInternalIP(gw.IP.String())
+	if err := n.UpdateStatus(ctx); err != nil {
+		a.log.Info("report node status", "err", err)
+	}
 	go n.Run(ctx)
 
 	broadcaster := record.NewBroadcaster(record.WithContext(ctx))

@@ -70,9 +70,10 @@ func (c *Config) Validate() error {
 }
 
 // paths under the data dir.
-func (c *Config) tlsDir() string     { return filepath.Join(c.DataDir, "server", "tls") }
-func (c *Config) etcdDir() string    { return filepath.Join(c.DataDir, "server", "db") }
-func (c *Config) tokenFile() string  { return filepath.Join(c.DataDir, "server", "token") }
-func (c *Config) kubeconfig() string { return filepath.Join(c.DataDir, "kubeconfig.yaml") }
-func (c *Config) agentDir() string   { return filepath.Join(c.DataDir, "agent") }
-func (c *Config) credDir() string    { return filepath.Join(c.DataDir, "server", "cred") }
+func (c *Config) tlsDir() string        { return filepath.Join(c.DataDir, "server", "tls") }
+func (c *Config) etcdDir() string       { return filepath.Join(c.DataDir, "server", "db") }
+func (c *Config) tokenFile() string     { return filepath.Join(c.DataDir, "server", "token") }
+func (c *Config) joinTokenFile() string { return filepath.Join(c.DataDir, "server", "node-token") }
+func (c *Config) kubeconfig() string    { return filepath.Join(c.DataDir, "kubeconfig.yaml") }
+func (c *Config) agentDir() string      { return filepath.Join(c.DataDir, "agent") }
+func (c *Config) credDir() string       { return filepath.Join(c.DataDir, "server", "cred") }

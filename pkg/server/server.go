@@ -132,6 +132,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	api, err := apiserver.New(apiserver.Config{
 		Store: store, Registry: reg, Address: addr, ServingCert: serving, ClientCA: pool,
 		TokenAuthenticators: []apiserver.TokenAuthenticator{staticToken{token: token}},
+		Extra:               joinHandlers(crt.ca),
 		Logger:              log.With("component", "apiserver"),
 	})
 	if err != nil {
@@ -163,6 +164,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		kc = cfg.WriteKubeconfig
 	}
 	fmt.Fprintf(os.Stderr, "minik8s is running. Point kubectl at it with:\n  export KUBECONFIG=%s\n", kc)
+	joinToken := JoinToken(crt.ca.CertPEM, token)
+	if err := pki.WriteFileAtomic(cfg.joinTokenFile(), []byte(joinToken+"\n"), 0o600); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "Join more nodes with:\n  minik8s agent --server %s --token $(cat %s)\n", url, cfg.joinTokenFile())
 
 	env := &Env{
 		Config: &cfg, Logger: log, ServerURL: url, CAPEM: crt.ca.CertPEM, Token: token, CA: crt.ca,
@@ -358,10 +364,10 @@ func ensureToken(cfg *Config) (string, error) {
 type staticToken struct{ token string }
 
 func (s staticToken) AuthenticateToken(_ context.Context, token string) (*apiserver.User, bool, error) {
-	if token != s.token {
+	if _, secret := ParseJoinToken(token); secret != s.token {
 		return nil, false, nil
 	}
-	return &apiserver.User{Name: "system:node-bootstrap", Groups: []string{"system:bootstrappers", "system:nodes"}}, true, nil
+	return &apiserver.User{Name: "system:node-bootstrap", Groups: []string{bootstrapGroup}}, true, nil
 }
 
 func firstIP(cidr string) (net.IP, error) {

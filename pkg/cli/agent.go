@@ -1,0 +1,79 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/minik8s/minik8s/pkg/kubelet"
+	"github.com/minik8s/minik8s/pkg/memory"
+	"github.com/minik8s/minik8s/pkg/version"
+)
+
+func newAgentCommand() *cobra.Command {
+	var (
+		serverURL, token, dataDir, nodeName, criEndpoint, bridge string
+		kubeletPort                                              int
+		verbose                                                  bool
+	)
+	cmd := &cobra.Command{
+		Use:   "agent --server URL --token TOKEN",
+		Short: "Run a node that joins a cluster",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if serverURL == "" || token == "" {
+				return fmt.Errorf("--server and --token are required")
+			}
+			if nodeName == "" {
+				h, err := os.Hostname()
+				if err != nil {
+					return err
+				}
+				nodeName = strings.ToLower(h)
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			log := newLogger(verbose)
+			dir := filepath.Join(dataDir, "agent")
+			rest, err := kubelet.Join(ctx, serverURL, token, nodeName, dir)
+			if err != nil {
+				return err
+			}
+			a, err := kubelet.New(kubelet.Config{
+				NodeName: nodeName, Dir: dir, REST: rest, ContainerRuntimeEndpoint: criEndpoint,
+				Bridge: bridge, KubeletPort: kubeletPort, KubeletVersion: version.Get().GitVersion,
+				Logger: log, Extend: kubelet.Extensions, Serve: kubelet.ServeAPI,
+			})
+			if err != nil {
+				return err
+			}
+			go releaseAfterStart(ctx)
+			return a.Run(ctx)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&serverURL, "server", "", "URL of the server to join, e.g. https://10.0.0.1:6443")
+	f.StringVar(&token, "token", "", "join token (the server's <data-dir>/server/node-token)")
+	f.StringVar(&dataDir, "data-dir", DefaultDataDir, "folder to hold state")
+	f.StringVar(&nodeName, "node-name", "", "name of this node (the host name if empty)")
+	f.StringVar(&criEndpoint, "container-runtime-endpoint", "", "CRI socket of an existing runtime; empty runs containerd")
+	f.StringVar(&bridge, "cni-bridge", "cni0", "Linux bridge of the pod network")
+	f.IntVar(&kubeletPort, "kubelet-port", 10250, "port of the node agent's API")
+	f.BoolVarP(&verbose, "verbose", "v", false, "log debug messages")
+	return cmd
+}
+
+// releaseAfterStart gives start-up memory back once the agent has settled.
+func releaseAfterStart(ctx context.Context) {
+	select {
+	case <-ctx.Done():
+	case <-afterSeconds(5):
+		_, _ = memory.ReleaseStartupPages()
+	}
+}

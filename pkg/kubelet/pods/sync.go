@@ -19,6 +19,7 @@ import (
 // syncPod moves one pod a step toward what its spec says and reports its status.
 // It returns when to look again, and done once the pod is gone everywhere.
 func (m *Manager) syncPod(ctx context.Context, w *worker, pod *corev1.Pod, removed bool) (time.Duration, bool, error) {
+	m.log.Debug("sync pod", "pod", pod.Namespace+"/"+pod.Name, "sinceCreation", time.Since(pod.CreationTimestamp.Time))
 	rt, err := runtime.Snapshot(ctx, m.cfg.Runtime, pod.UID)
 	if err != nil {
 		return 0, false, err
@@ -72,6 +73,7 @@ func (m *Manager) writeStatus(ctx context.Context, w *worker, pod *corev1.Pod, r
 	st := lifecycle.PodStatus(pod, rt, lifecycle.StatusInputs{
 		Now: time.Now(), HostIP: m.cfg.NodeIP, Backoff: m.cfg.Backoff, Errors: errs, Ready: ready, Started: started,
 	})
+	defer m.log.Debug("wrote pod status", "pod", pod.Namespace+"/"+pod.Name, "phase", st.Phase, "sinceCreation", time.Since(pod.CreationTimestamp.Time))
 	if err := m.status.write(ctx, pod, st); err != nil {
 		m.log.Info("report pod status", "pod", pod.Namespace+"/"+pod.Name, "err", err)
 	}
@@ -144,7 +146,9 @@ func (m *Manager) createSandbox(ctx context.Context, pod *corev1.Pod, attempt ui
 	if pod.Spec.RuntimeClassName != nil {
 		handler = *pod.Spec.RuntimeClassName
 	}
+	start := time.Now()
 	id, err := m.cfg.Runtime.RunPodSandbox(ctx, cfg, handler)
+	m.log.Debug("run pod sandbox", "pod", pod.Namespace+"/"+pod.Name, "took", time.Since(start), "err", err)
 	if err != nil {
 		m.cfg.Recorder.Eventf(pod, corev1.EventTypeWarning, "FailedCreatePodSandBox", "Failed to create pod sandbox: %v", err)
 		return "", fmt.Errorf("create sandbox for %s/%s: %w", pod.Namespace, pod.Name, err)
@@ -189,7 +193,11 @@ func (m *Manager) startContainer(ctx context.Context, w *worker, pod *corev1.Pod
 	cfg := runtime.ContainerConfig(pod, c, attempt, runtime.ContainerInputs{
 		Env: keyValues(env), Mounts: mounts, Command: cmd, Args: args, Image: image,
 	})
+	start := time.Now()
 	id, err := m.cfg.Runtime.CreateContainer(ctx, sandboxID, cfg, sbConfig)
+	m.log.Debug("create container", "pod", pod.Namespace+"/"+pod.Name, "container", c.Name, "took", time.Since(start), "err", err)
+	start = time.Now()
+	defer func() { m.log.Debug("start container", "pod", pod.Namespace+"/"+pod.Name, "container", c.Name, "took", time.Since(start)) }()
 	if err != nil {
 		w.setError(c.Name, "CreateContainerError", err.Error())
 		m.cfg.Recorder.Eventf(pod, corev1.EventTypeWarning, "Failed", "Error: %v", err)

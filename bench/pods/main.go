@@ -1,0 +1,260 @@
+// Command pods benchmarks the node agent: pod start-up latency (create → Running
+// seen on a watch, image present) for 1, 10 and 100 pods created at once, and the
+// idle RSS of a separate `minik8s agent` process (containerd excluded). Run as root.
+//
+//	go run ./bench/pods -binary bin/minik8s
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/minik8s/minik8s/test/images/testimages"
+)
+
+func main() {
+	binary := flag.String("binary", "bin/minik8s", "minik8s binary")
+	counts := flag.String("counts", "1,10,100", "pods created at once, per round")
+	rounds := flag.Int("rounds", 3, "rounds per count (latencies are pooled)")
+	idle := flag.Duration("idle", 30*time.Second, "idle time before reading the agent's RSS")
+	flag.Parse()
+	if err := run(*binary, *counts, *rounds, *idle); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(binary, counts string, rounds int, idle time.Duration) error {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "minik8s-podbench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	imgDir := filepath.Join(dir, "images")
+	if _, err := testimages.Build(ctx, testimages.Options{OutDir: imgDir, Only: []string{"busybox"}}); err != nil {
+		return fmt.Errorf("build images: %w", err)
+	}
+	serverDir := filepath.Join(dir, "server")
+	agentDir := filepath.Join(dir, "node")
+	if err := os.MkdirAll(filepath.Join(agentDir, "agent", "images"), 0o755); err != nil {
+		return err
+	}
+	if err := copyFile(filepath.Join(imgDir, "busybox.tar"), filepath.Join(agentDir, "agent", "images", "busybox.tar")); err != nil {
+		return err
+	}
+	port := 16700
+	server := exec.Command(binary, "server", "--disable-agent", "--data-dir", serverDir, "--https-listen-port", strconv.Itoa(port))
+	if err := start(server, filepath.Join(dir, "server.log")); err != nil {
+		return err
+	}
+	defer stop(server)
+	kc := filepath.Join(serverDir, "kubeconfig.yaml")
+	cs, err := waitClient(kc)
+	if err != nil {
+		return err
+	}
+	token, err := os.ReadFile(filepath.Join(serverDir, "server", "node-token"))
+	if err != nil {
+		return err
+	}
+	agent := exec.Command(binary, "agent", "--server", fmt.Sprintf("https://127.0.0.1:%d", port), "--token", strings.TrimSpace(string(token)),
+		"--data-dir", agentDir, "--node-name", "bench", "--cni-bridge", "mkbench", "--kubelet-port", "10290")
+	if err := start(agent, filepath.Join(dir, "agent.log")); err != nil {
+		return err
+	}
+	defer func() {
+		stop(agent)
+		_ = exec.Command("ip", "link", "del", "mkbench").Run()
+	}()
+	if err := waitNodeReady(ctx, cs, "bench"); err != nil {
+		return err
+	}
+	// Warm up: the busybox image is imported and one pod has run.
+	if _, err := round(ctx, cs, 1); err != nil {
+		return err
+	}
+	fmt.Printf("\nPod start-up latency (create → Running seen on a watch), %s\n\n", time.Now().Format(time.RFC3339))
+	fmt.Printf("%-10s %8s %10s %10s %10s\n", "pods", "samples", "p50", "p99", "max")
+	for _, c := range strings.Split(counts, ",") {
+		n, _ := strconv.Atoi(c)
+		var lat []time.Duration
+		for r := 0; r < rounds; r++ {
+			l, err := round(ctx, cs, n)
+			if err != nil {
+				return err
+			}
+			lat = append(lat, l...)
+		}
+		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+		fmt.Printf("%-10d %8d %10s %10s %10s\n", n, len(lat), pct(lat, 0.5), pct(lat, 0.99), lat[len(lat)-1].Round(time.Millisecond))
+	}
+	time.Sleep(idle)
+	fmt.Printf("\nagent idle RSS (separate process, containerd excluded): %.1f MiB after %s\n", float64(rss(agent.Process.Pid))/1024, idle)
+	return nil
+}
+
+// round creates n pods at once and returns each one's time to Running.
+func round(ctx context.Context, cs kubernetes.Interface, n int) ([]time.Duration, error) {
+	ns := "default"
+	pods := cs.CoreV1().Pods(ns)
+	prefix := fmt.Sprintf("b%d-", time.Now().UnixNano()%1000000)
+	w, err := pods.Watch(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	defer w.Stop()
+	var mu sync.Mutex
+	sent := map[string]time.Time{}
+	var wg sync.WaitGroup
+	zero := int64(0)
+	f := false
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			name := prefix + strconv.Itoa(i)
+			p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"bench": strings.TrimSuffix(prefix, "-")}},
+				Spec: corev1.PodSpec{NodeName: "bench", TerminationGracePeriodSeconds: &zero, AutomountServiceAccountToken: &f,
+					Containers: []corev1.Container{{Name: "c", Image: "busybox:1.36", ImagePullPolicy: corev1.PullIfNotPresent,
+						Command: []string{"sleep", "3600"}}}}}
+			mu.Lock()
+			sent[name] = time.Now()
+			mu.Unlock()
+			if _, err := pods.Create(ctx, p, metav1.CreateOptions{}); err != nil {
+				fmt.Fprintln(os.Stderr, "create:", err)
+			}
+		}(i)
+	}
+	var lat []time.Duration
+	seen := map[string]bool{}
+	deadline := time.After(5 * time.Minute)
+	for len(seen) < n {
+		select {
+		case ev, ok := <-w.ResultChan():
+			if !ok {
+				return nil, fmt.Errorf("watch closed")
+			}
+			p, ok := ev.Object.(*corev1.Pod)
+			if !ok || ev.Type == watch.Deleted || !strings.HasPrefix(p.Name, prefix) || seen[p.Name] || p.Status.Phase != corev1.PodRunning {
+				continue
+			}
+			now := time.Now()
+			mu.Lock()
+			t := sent[p.Name]
+			mu.Unlock()
+			seen[p.Name] = true
+			lat = append(lat, now.Sub(t))
+		case <-deadline:
+			return nil, fmt.Errorf("only %d of %d pods running after 5 minutes", len(seen), n)
+		}
+	}
+	wg.Wait()
+	if err := pods.DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: &zero}, metav1.ListOptions{LabelSelector: "bench=" + strings.TrimSuffix(prefix, "-")}); err != nil {
+		return nil, err
+	}
+	for {
+		l, err := pods.List(ctx, metav1.ListOptions{LabelSelector: "bench=" + strings.TrimSuffix(prefix, "-")})
+		if err != nil {
+			return nil, err
+		}
+		if len(l.Items) == 0 {
+			return lat, nil
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func pct(s []time.Duration, q float64) time.Duration {
+	return s[int(q*float64(len(s)-1))].Round(time.Millisecond)
+}
+
+func start(cmd *exec.Cmd, logFile string) error {
+	f, err := os.Create(logFile)
+	if err != nil {
+		return err
+	}
+	cmd.Stdout, cmd.Stderr = f, f
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	return cmd.Start()
+}
+
+func stop(cmd *exec.Cmd) {
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+	}
+}
+
+func waitClient(kubeconfig string) (kubernetes.Interface, error) {
+	for i := 0; i < 300; i++ {
+		if cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig); err == nil {
+			cfg.QPS, cfg.Burst = -1, 1000
+			cs, err := kubernetes.NewForConfig(cfg)
+			if err == nil {
+				if _, err := cs.Discovery().ServerVersion(); err == nil {
+					return cs, nil
+				}
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return nil, fmt.Errorf("server not ready")
+}
+
+func waitNodeReady(ctx context.Context, cs kubernetes.Interface, name string) error {
+	for i := 0; i < 600; i++ {
+		n, err := cs.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+		if err == nil {
+			for _, c := range n.Status.Conditions {
+				if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
+					return nil
+				}
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("node %s not ready", name)
+}
+
+func rss(pid int) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			v, _ := strconv.ParseInt(strings.Fields(line)[1], 10, 64)
+			return v
+		}
+	}
+	return 0
+}
+
+func copyFile(from, to string) error {
+	data, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, data, 0o644)
+}

@@ -197,7 +197,9 @@ func (m *Manager) startContainer(ctx context.Context, w *worker, pod *corev1.Pod
 	id, err := m.cfg.Runtime.CreateContainer(ctx, sandboxID, cfg, sbConfig)
 	m.log.Debug("create container", "pod", pod.Namespace+"/"+pod.Name, "container", c.Name, "took", time.Since(start), "err", err)
 	start = time.Now()
-	defer func() { m.log.Debug("start container", "pod", pod.Namespace+"/"+pod.Name, "container", c.Name, "took", time.Since(start)) }()
+	defer func() {
+		m.log.Debug("start container", "pod", pod.Namespace+"/"+pod.Name, "container", c.Name, "took", time.Since(start))
+	}()
 	if err != nil {
 		w.setError(c.Name, "CreateContainerError", err.Error())
 		m.cfg.Recorder.Eventf(pod, corev1.EventTypeWarning, "Failed", "Error: %v", err)

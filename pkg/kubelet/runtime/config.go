@@ -59,9 +59,9 @@ func SandboxConfig(o *Options, pod *corev1.Pod, attempt uint32) (*runtimeapi.Pod
 		}
 	}
 	if pod.Spec.HostNetwork {
-		if h, err := os.Hostname(); err == nil {
-			hostname = h
-		}
+		// The pod shares the node's UTS namespace: it already has the node's name,
+		// and the runtime refuses to set one there.
+		hostname = ""
 	}
 	dns, err := o.dnsConfig(pod)
 	if err != nil {

@@ -58,6 +58,7 @@ func TestMain(m *testing.M) {
 	ctx, cancel = context.WithTimeout(context.Background(), 2*time.Minute)
 	c.Kubectl(ctx, "/usr/bin/kubectl", "", "delete", "pods", "--all", "-A", "--grace-period=0", "--force", "--wait=true")
 	cancel()
+	waitRuntimeEmpty(dir, time.Minute)
 	if err := c.Stop(); err != nil {
 		fmt.Fprintln(os.Stderr, "node e2e: server did not stop cleanly:", err)
 		if code == 0 {
@@ -97,9 +98,22 @@ func cleanupHost(dir string) {
 	}
 	_ = exec.Command("pkill", "-f", "containerd --config "+filepath.Join(dir, "agent")).Run()
 	time.Sleep(time.Second)
-	_ = exec.Command("pkill", "-f", "containerd-shim-runc-v2 -namespace k8s.io -address "+sock).Run()
+	_ = exec.Command("pkill", "-KILL", "-f", "containerd-shim-runc-v2 .*-address "+sock).Run()
 	_ = exec.Command("ip", "link", "del", bridge).Run()
 	unmountUnder(dir)
+}
+
+// waitRuntimeEmpty waits until the agent has removed every container and sandbox.
+func waitRuntimeEmpty(dir string, timeout time.Duration) {
+	sock := filepath.Join(dir, "agent", "containerd", "containerd.sock")
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		out, err := exec.Command("ctr", "-a", sock, "-n", "k8s.io", "containers", "ls", "-q").Output()
+		if err != nil || len(splitLines(string(out))) == 0 {
+			return
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
 }
 
 func splitLines(s string) []string {

@@ -17,7 +17,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"unsafe"
 )
 
 // madvPageout is MADV_PAGEOUT (Linux 5.4+).
@@ -63,10 +62,11 @@ func ReleaseStartupPages() (Stats, error) {
 		ranges = append(ranges, [2]uintptr{uintptr(a), uintptr(b)})
 	}
 	for _, r := range ranges {
-		mem := unsafe.Slice((*byte)(unsafe.Pointer(r[0])), r[1]-r[0])
-		if err := syscall.Madvise(mem, madvPageout); err != nil {
+		// The addresses come from the kernel's own map of this process, not from Go
+		// memory, so they go to madvise as plain numbers.
+		if _, _, errno := syscall.Syscall(syscall.SYS_MADVISE, r[0], r[1]-r[0], madvPageout); errno != 0 {
 			// Older kernels lack MADV_PAGEOUT; nothing is lost but the saving.
-			return st, fmt.Errorf("madvise: %w", err)
+			return st, fmt.Errorf("madvise: %w", errno)
 		}
 	}
 	st.RSSAfterKiB = rssKiB()

@@ -73,7 +73,9 @@ func (m *Manager) writeStatus(ctx context.Context, w *worker, pod *corev1.Pod, r
 	st := lifecycle.PodStatus(pod, rt, lifecycle.StatusInputs{
 		Now: time.Now(), HostIP: m.cfg.NodeIP, Backoff: m.cfg.Backoff, Errors: errs, Ready: ready, Started: started,
 	})
-	defer m.log.Debug("wrote pod status", "pod", pod.Namespace+"/"+pod.Name, "phase", st.Phase, "sinceCreation", time.Since(pod.CreationTimestamp.Time))
+	defer func() {
+		m.log.Debug("wrote pod status", "pod", pod.Namespace+"/"+pod.Name, "phase", st.Phase, "sinceCreation", time.Since(pod.CreationTimestamp.Time))
+	}()
 	if err := m.status.write(ctx, pod, st); err != nil {
 		m.log.Info("report pod status", "pod", pod.Namespace+"/"+pod.Name, "err", err)
 	}

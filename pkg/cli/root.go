@@ -17,6 +17,8 @@ func NewRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServerCommand(), newKubectlCommand(), newVersionCommand())
+	root.AddCommand(newImageCommand())
+	root.AddCommand(newAgentCommand())
 	return root
 }
 

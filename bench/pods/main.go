@@ -82,6 +82,7 @@ func run(binary, counts string, rounds int, idle time.Duration) error {
 	defer func() {
 		stop(agent)
 		_ = exec.Command("ip", "link", "del", "mkbench").Run()
+		_ = exec.Command("nft", "delete", "table", "ip", "minik8s-mkbench").Run()
 	}()
 	if err := waitNodeReady(ctx, cs, "bench"); err != nil {
 		return err

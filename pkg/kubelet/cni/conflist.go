@@ -60,10 +60,12 @@ func (c *Config) Conflist() ([]byte, error) {
 			bridgePlugin{
 				Type:   "bridge",
 				Bridge: c.BridgeName,
-				// The bridge holds the gateway address, pods route through it,
-				// and traffic leaving the pod CIDR is masqueraded.
+				// The bridge holds the gateway address and pods route through it.
+				// Masquerading is one node-wide rule (masquerade.go), not the
+				// plugin's per-pod iptables chains, which serialize every pod start
+				// on the xtables lock.
 				IsGateway: true,
-				IPMasq:    true,
+				IPMasq:    false,
 				// A pod reaching itself through a Service comes back in on its own port.
 				HairpinMode: true,
 				IPAM: ipam{
@@ -74,10 +76,9 @@ func (c *Config) Conflist() ([]byte, error) {
 				},
 			},
 			// hostPort: containerd passes the pod's port mappings as a capability.
+			// Forwarding of pod traffic on hosts whose FORWARD policy drops it is,
+			// like masquerading, a node-wide rule (masquerade.go).
 			plainPlugin{Type: "portmap", Capabilities: map[string]bool{"portMappings": true}},
-			// Accepts the pods' traffic in FORWARD, for hosts whose policy drops it
-			// (Docker sets DROP); it changes nothing where the policy is ACCEPT.
-			plainPlugin{Type: "firewall"},
 		},
 	}
 	b, err := json.MarshalIndent(list, "", "  ")

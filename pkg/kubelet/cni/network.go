@@ -70,6 +70,12 @@ func (n *Network) Setup() error {
 		return fmt.Errorf("set up pod network: %w", err)
 	}
 
+	if err := c.setNodeRules(); err != nil {
+		return fmt.Errorf("set up pod network: %w", err)
+	}
+	if err := c.allowForward(); err != nil {
+		return fmt.Errorf("set up pod network: %w", err)
+	}
 	conf, err := c.Conflist()
 	if err != nil {
 		return err
@@ -90,6 +96,9 @@ func (n *Network) Setup() error {
 func (n *Network) Teardown() error {
 	c := &n.cfg
 	var errs []error
+	if err := c.deleteNodeRules(); err != nil {
+		errs = append(errs, err)
+	}
 	if err := os.Remove(c.ConfFile()); err != nil && !errors.Is(err, os.ErrNotExist) {
 		errs = append(errs, err)
 	}

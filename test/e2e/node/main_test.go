@@ -100,6 +100,7 @@ func cleanupHost(dir string) {
 	time.Sleep(time.Second)
 	_ = exec.Command("pkill", "-KILL", "-f", "containerd-shim-runc-v2 .*-address "+sock).Run()
 	_ = exec.Command("ip", "link", "del", bridge).Run()
+	_ = exec.Command("nft", "delete", "table", "ip", "minik8s-"+bridge).Run()
 	unmountUnder(dir)
 }
 

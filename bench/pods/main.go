@@ -25,6 +25,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/minik8s/minik8s/test/e2e/framework"
 	"github.com/minik8s/minik8s/test/images/testimages"
 )
 
@@ -90,7 +91,10 @@ func run(binary, counts string, rounds int, idle time.Duration) error {
 		return err
 	}
 	defer func() {
+		// Let the agent remove the last round's containers before it stops.
+		waitRuntimeEmpty(filepath.Join(agentDir, "agent", "containerd", "containerd.sock"), time.Minute)
 		stop(agent)
+		framework.KillShims(filepath.Join(agentDir, "agent", "containerd", "containerd.sock"))
 		_ = exec.Command("ip", "link", "del", "mkbench").Run()
 		_ = exec.Command("nft", "delete", "table", "ip", "minik8s-mkbench").Run()
 	}()
@@ -191,6 +195,17 @@ func round(ctx context.Context, cs kubernetes.Interface, n int) ([]time.Duration
 			return lat, nil
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func waitRuntimeEmpty(sock string, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		out, err := exec.Command("ctr", "-a", sock, "-n", "k8s.io", "containers", "ls", "-q").Output()
+		if err != nil || strings.TrimSpace(string(out)) == "" {
+			return
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
 }
 

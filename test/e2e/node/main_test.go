@@ -98,7 +98,7 @@ func cleanupHost(dir string) {
 	}
 	_ = exec.Command("pkill", "-f", "containerd --config "+filepath.Join(dir, "agent")).Run()
 	time.Sleep(time.Second)
-	_ = exec.Command("pkill", "-KILL", "-f", "containerd-shim-runc-v2 .*-address "+sock).Run()
+	framework.KillShims(sock)
 	_ = exec.Command("ip", "link", "del", bridge).Run()
 	_ = exec.Command("nft", "delete", "table", "ip", "minik8s-"+bridge).Run()
 	unmountUnder(dir)

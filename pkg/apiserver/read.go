@@ -179,9 +179,18 @@ func (q *request) list() error {
 		Limit:       p.limit,
 		Continue:    p.cont,
 	}
+	out, err := negotiate(q.r, targetTable, targetPartialList)
+	if err != nil {
+		return err
+	}
+	fast := out.mediaType == mediaProtobuf && out.target == "" && !q.res.Converts()
+	lo.Protobuf = fast
 	result, err := q.res.Store.List(q.ctx(), lo)
 	if err != nil {
 		return err
+	}
+	if fast && result.Protobuf != nil {
+		return q.writeProtobufList(result)
 	}
 	list, err := q.buildList(result)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -44,7 +45,7 @@ func writeBytes(w http.ResponseWriter, r *http.Request, code int, contentType st
 	h.Set("Content-Type", contentType)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-cache, private")
-	if len(data) >= gzipThreshold && acceptsGzip(r) {
+	if len(data) >= gzipThreshold && acceptsGzip(r) && !fromLoopback(r) {
 		h.Set("Content-Encoding", "gzip")
 		h.Add("Vary", "Accept-Encoding")
 		w.WriteHeader(code)
@@ -58,6 +59,17 @@ func writeBytes(w http.ResponseWriter, r *http.Request, code int, contentType st
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(data)
 	}
+}
+
+// fromLoopback reports a client on this machine, for whom compressing costs CPU on
+// both ends and saves nothing.
+func fromLoopback(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func acceptsGzip(r *http.Request) bool {

@@ -170,8 +170,11 @@ func (e *eventEncoder) write(ev *storage.Event) error {
 		e.sentColumns = true
 		return e.writeObject(ev.Type, t)
 	}
+	// The framed event is encoded once and shared by every watcher that sees this
+	// event in this form; each then only copies bytes to its stream.
 	if cached, ok := ev.Encoded.Load(e.cacheKey); ok {
-		return e.frame(&metav1.WatchEvent{Type: string(ev.Type), Object: runtime.RawExtension{Raw: cached.([]byte)}})
+		_, err := e.q.w.Write(cached.([]byte))
+		return err
 	}
 	obj, err := toServed(e.q.res, ev.Object)
 	if err != nil {
@@ -184,9 +187,15 @@ func (e *eventEncoder) write(ev *storage.Event) error {
 	if err := e.out.info.Serializer.Encode(obj, &buf); err != nil {
 		return err
 	}
-	raw := buf.Bytes()
-	ev.Encoded.Store(e.cacheKey, raw)
-	return e.frame(&metav1.WatchEvent{Type: string(ev.Type), Object: runtime.RawExtension{Raw: raw}})
+	var framed bytes.Buffer
+	ss := e.out.info.StreamSerializer
+	if err := ss.Serializer.Encode(&metav1.WatchEvent{Type: string(ev.Type), Object: runtime.RawExtension{Raw: buf.Bytes()}},
+		ss.Framer.NewFrameWriter(&framed)); err != nil {
+		return err
+	}
+	ev.Encoded.Store(e.cacheKey, framed.Bytes())
+	_, err = e.q.w.Write(framed.Bytes())
+	return err
 }
 
 func (e *eventEncoder) writeObject(t watch.EventType, obj runtime.Object) error {

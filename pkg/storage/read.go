@@ -33,11 +33,17 @@ type ListOptions struct {
 	// page shows the same revision.
 	Limit    int64
 	Continue string
+	// Protobuf asks for each item's protobuf encoding too (ListResult.Protobuf),
+	// cached with the object, so a large list is not encoded again every time.
+	Protobuf bool
 }
 
 // ListResult is one page of a list.
 type ListResult struct {
-	Items           []runtime.Object // shared with the cache: never mutate
+	Items []runtime.Object // shared with the cache: never mutate
+	// Protobuf holds each item's protobuf message when asked for and the list came
+	// from the cache; nil otherwise.
+	Protobuf        [][]byte
 	ResourceVersion int64
 	Continue        string
 	Remaining       *int64
@@ -105,18 +111,32 @@ func (r *Resource) List(ctx context.Context, o ListOptions) (*ListResult, error)
 		return nil, err
 	}
 	scope := r.scopePrefix(o.Namespace)
-	r.mu.RLock()
+	keys, unlock := r.keysIn(scope)
 	rev := r.s.progress.current()
-	keys := sortedKeys(r.items, scope)
 	items := make([]runtime.Object, 0, len(keys))
+	var pbs [][]byte
+	if o.Protobuf {
+		pbs = make([][]byte, 0, len(keys))
+	}
+	var err error
 	for _, k := range keys {
-		obj := r.items[k].obj
-		if o.Predicate.Matches(obj) {
-			items = append(items, obj)
+		e := r.items[k]
+		if !o.Predicate.Matches(e.obj) {
+			continue
+		}
+		items = append(items, e.obj)
+		if pbs != nil {
+			var b []byte
+			if b, err = e.protobuf(); err != nil {
+				pbs = nil
+				o.Protobuf = false
+				continue
+			}
+			pbs = append(pbs, b)
 		}
 	}
-	r.mu.RUnlock()
-	return &ListResult{Items: items, ResourceVersion: rev}, nil
+	unlock()
+	return &ListResult{Items: items, Protobuf: pbs, ResourceVersion: rev}, nil
 }
 
 // CurrentRevision is the newest revision the caches reflect.
@@ -127,6 +147,29 @@ func (r *Resource) Count() int {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return len(r.items)
+}
+
+// keysIn returns the sorted keys under scope with the read lock held; call unlock
+// when done with them. The whole sorted list is cached until a key comes or goes,
+// so repeated lists of a large resource do not sort again.
+func (r *Resource) keysIn(scope string) ([]string, func()) {
+	r.mu.RLock()
+	for r.sorted == nil {
+		r.mu.RUnlock()
+		r.mu.Lock()
+		if r.sorted == nil {
+			r.sorted = sortedKeys(r.items, "")
+		}
+		r.mu.Unlock()
+		r.mu.RLock()
+	}
+	all := r.sorted
+	lo := sort.SearchStrings(all, scope)
+	hi := lo
+	for hi < len(all) && strings.HasPrefix(all[hi], scope) {
+		hi++
+	}
+	return all[lo:hi], r.mu.RUnlock
 }
 
 func sortedKeys(items map[string]*entry, scope string) []string {

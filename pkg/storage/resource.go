@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	mvccpb "go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -65,6 +66,28 @@ type entry struct {
 	obj  runtime.Object
 	data []byte
 	rev  int64
+	// proto caches obj's protobuf message (no envelope), made on first need.
+	proto atomic.Pointer[[]byte]
+}
+
+// protoMarshaler is what k8s.io/api's generated types implement.
+type protoMarshaler interface{ Marshal() ([]byte, error) }
+
+// protobuf returns the object's protobuf message, encoding it once.
+func (e *entry) protobuf() ([]byte, error) {
+	if b := e.proto.Load(); b != nil {
+		return *b, nil
+	}
+	m, ok := e.obj.(protoMarshaler)
+	if !ok {
+		return nil, fmt.Errorf("%T has no protobuf encoding", e.obj)
+	}
+	b, err := m.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	e.proto.Store(&b)
+	return b, nil
 }
 
 // Event is one change to an object, as watchers receive it.
@@ -86,8 +109,10 @@ type Resource struct {
 	opts   ResourceOptions
 	prefix string // full key prefix ending in "/"
 
-	mu       sync.RWMutex
-	items    map[string]*entry
+	mu    sync.RWMutex
+	items map[string]*entry
+	// sorted caches items' keys in order; nil after a key is added or removed.
+	sorted   []string
 	history  eventRing
 	watchers map[*Watcher]struct{}
 }
@@ -162,6 +187,7 @@ func (r *Resource) load(key string, data []byte, rev int64) error {
 	}
 	r.mu.Lock()
 	r.items[key] = &entry{obj: obj, data: data, rev: rev}
+	r.sorted = nil
 	r.mu.Unlock()
 	return nil
 }
@@ -188,6 +214,9 @@ func (r *Resource) apply(ev *clientv3.Event) {
 			return
 		}
 		r.items[key] = &entry{obj: obj, data: ev.Kv.Value, rev: rev}
+		if prev == nil {
+			r.sorted = nil
+		}
 		e = &Event{Type: watch.Added, Object: obj, Rev: rev}
 		if prev != nil {
 			e.Type = watch.Modified
@@ -198,6 +227,7 @@ func (r *Resource) apply(ev *clientv3.Event) {
 			return
 		}
 		delete(r.items, key)
+		r.sorted = nil
 		e = &Event{Type: watch.Deleted, Object: withResourceVersion(prev.obj, rev), Prev: prev.obj, Rev: rev}
 	default:
 		return

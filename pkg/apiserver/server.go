@@ -25,6 +25,7 @@ import (
 
 	"golang.org/x/net/http2"
 
+	"github.com/minik8s/minik8s/pkg/auth/serviceaccount"
 	"github.com/minik8s/minik8s/pkg/registry"
 	"github.com/minik8s/minik8s/pkg/storage"
 )
@@ -45,6 +46,8 @@ type Config struct {
 	MaxRequestBodyBytes int64
 	// ReadyChecks must all pass for /readyz; /livez and /healthz check the store.
 	ReadyChecks map[string]func(context.Context) error
+	// ServiceAccounts signs service account tokens (serviceaccounts/token).
+	ServiceAccounts *serviceaccount.Signer
 	// Extra handlers for paths outside the API (the dashboard, proxies).
 	Extra map[string]http.Handler
 	// Connect handles streaming subresources (pods/log, exec, attach, portforward,

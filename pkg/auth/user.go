@@ -23,7 +23,9 @@ const (
 type userKey struct{}
 
 // WithUser stores the authenticated user in ctx.
-func WithUser(ctx context.Context, u *User) context.Context { return context.WithValue(ctx, userKey{}, u) }
+func WithUser(ctx context.Context, u *User) context.Context {
+	return context.WithValue(ctx, userKey{}, u)
+}
 
 // UserFrom returns the authenticated user of a request context, nil if none.
 func UserFrom(ctx context.Context) *User {

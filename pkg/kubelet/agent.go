@@ -32,10 +32,12 @@ import (
 	"github.com/minik8s/minik8s/pkg/kubelet/cni"
 	"github.com/minik8s/minik8s/pkg/kubelet/containerd"
 	"github.com/minik8s/minik8s/pkg/kubelet/cri"
+	"github.com/minik8s/minik8s/pkg/kubelet/envvars"
 	"github.com/minik8s/minik8s/pkg/kubelet/imageimport"
 	"github.com/minik8s/minik8s/pkg/kubelet/node"
 	"github.com/minik8s/minik8s/pkg/kubelet/pods"
 	"github.com/minik8s/minik8s/pkg/kubelet/runtime"
+	"github.com/minik8s/minik8s/pkg/kubelet/volumes"
 )
 
 // Config configures the agent.
@@ -197,9 +199,21 @@ func (a *Agent) Run(ctx context.Context) error {
 		NodeName: a.cfg.NodeName, LogRoot: filepath.Join(a.cfg.Dir, "logs", "pods"), CgroupDriver: cgroupDriver,
 		ClusterDNS: a.cfg.ClusterDNS, ClusterDomain: a.cfg.ClusterDomain,
 	}
+	// Services, for the service-link environment variables.
+	svcFactory := informers.NewSharedInformerFactory(client, 0)
+	svcLister := svcFactory.Core().V1().Services().Lister()
+	svcFactory.Start(ctx.Done())
+	defer svcFactory.Shutdown()
+	vols, err := volumes.New(volumes.Config{Dir: filepath.Join(a.cfg.Dir, "pods"), Client: client,
+		ClusterDomain: a.cfg.ClusterDomain, Allocatable: n.Allocatable})
+	if err != nil {
+		return err
+	}
 	pcfg := pods.Config{
 		NodeName: a.cfg.NodeName, NodeIP: gw.IP.String(), Client: client, Runtime: rt, Options: a.Options,
-		Recorder: recorder, Volumes: pods.NoVolumes{}, Env: pods.LiteralEnv{}, Prober: pods.NoProbes{}, Hooks: pods.NoHooks{},
+		Recorder: recorder, Volumes: vols,
+		Env:    &envvars.Resolver{Client: client, Services: svcLister, Allocatable: n.Allocatable, Recorder: recorder},
+		Prober: pods.NoProbes{}, Hooks: pods.NoHooks{},
 		Images: pods.NewImages(rt, recorder, nil), Logger: a.log,
 	}
 	if a.cfg.Extend != nil {

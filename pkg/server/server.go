@@ -105,8 +105,15 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	defer closeEtcd()
 
+	signer, err := serviceAccountSigner(&cfg)
+	if err != nil {
+		return err
+	}
+	// TokenReviews see the same authenticators as requests; the service account one
+	// needs the registry, which it reaches once built.
+	tokens := &tokenChain{}
 	reg, err := all.Build(all.Options{Core: core.Options{ServiceCIDR: cfg.ServiceCIDR},
-		Authentication: authentication.Options{Tokens: staticToken{token: token}}})
+		Authentication: authentication.Options{Tokens: tokens}})
 	if err != nil {
 		return err
 	}
@@ -129,10 +136,16 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return fmt.Errorf("load serving certificate: %w", err)
 	}
 	addr := net.JoinHostPort(cfg.BindAddress, strconv.Itoa(cfg.HTTPSPort))
+	url := "https://" + net.JoinHostPort(clientHost(cfg.BindAddress), strconv.Itoa(cfg.HTTPSPort))
+	extra := joinHandlers(crt.ca)
+	for p, h := range oidcHandlers(signer, url) {
+		extra[p] = h
+	}
 	api, err := apiserver.New(apiserver.Config{
 		Store: store, Registry: reg, Address: addr, ServingCert: serving, ClientCA: pool,
-		TokenAuthenticators: []apiserver.TokenAuthenticator{staticToken{token: token}},
-		Extra:               joinHandlers(crt.ca),
+		TokenAuthenticators: tokens.set(staticToken{token: token}, serviceAccountAuthenticator(signer, reg)),
+		ServiceAccounts:     signer,
+		Extra:               extra,
 		Logger:              log.With("component", "apiserver"),
 	})
 	if err != nil {
@@ -148,7 +161,6 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := bootstrap(ctx, api, serviceIP.String(), int32(cfg.HTTPSPort)); err != nil {
 		return err
 	}
-	url := "https://" + net.JoinHostPort(clientHost(cfg.BindAddress), strconv.Itoa(cfg.HTTPSPort))
 	spec := kubeconfig.Spec{Server: url, CAPEM: crt.ca.CertPEM, Name: "minik8s", CertPEM: crt.admin.CertPEM, KeyPEM: crt.admin.KeyPEM}
 	if err := kubeconfig.Write(cfg.kubeconfig(), spec); err != nil {
 		return err
@@ -358,6 +370,25 @@ func ensureToken(cfg *Config) (string, error) {
 		return "", err
 	}
 	return t, nil
+}
+
+// tokenChain tries token authenticators in order.
+type tokenChain struct {
+	list []apiserver.TokenAuthenticator
+}
+
+func (t *tokenChain) set(list ...apiserver.TokenAuthenticator) []apiserver.TokenAuthenticator {
+	t.list = list
+	return list
+}
+
+func (t *tokenChain) AuthenticateToken(ctx context.Context, token string) (*apiserver.User, bool, error) {
+	for _, a := range t.list {
+		if u, ok, err := a.AuthenticateToken(ctx, token); err != nil || ok {
+			return u, ok, err
+		}
+	}
+	return nil, false, nil
 }
 
 // staticToken authenticates the join token as a node bootstrapper.

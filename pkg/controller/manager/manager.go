@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
@@ -15,6 +17,8 @@ import (
 
 	"github.com/minik8s/minik8s/pkg/controller/namespace"
 	"github.com/minik8s/minik8s/pkg/controller/nodeipam"
+	"github.com/minik8s/minik8s/pkg/controller/rootca"
+	"github.com/minik8s/minik8s/pkg/controller/serviceaccount"
 	"github.com/minik8s/minik8s/pkg/server"
 )
 
@@ -23,6 +27,7 @@ type Manager struct {
 	client      kubernetes.Interface
 	metadata    metadata.Interface
 	clusterCIDR string
+	caPEM       []byte
 	log         *slog.Logger
 }
 
@@ -38,7 +43,7 @@ func Factory(env *server.Env) (server.Component, error) {
 	if err != nil {
 		return nil, fmt.Errorf("metadata client: %w", err)
 	}
-	return &Manager{client: client, metadata: md, clusterCIDR: env.Config.ClusterCIDR,
+	return &Manager{client: client, metadata: md, clusterCIDR: env.Config.ClusterCIDR, caPEM: env.CAPEM,
 		log: env.Logger.With("component", "controller-manager")}, nil
 }
 
@@ -55,8 +60,18 @@ func (m *Manager) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	sa := serviceaccount.New(m.client, factory.Core().V1().Namespaces(), factory.Core().V1().ServiceAccounts(), m.log.With("controller", "serviceaccount"))
+	// Only the published ConfigMaps matter: watching every ConfigMap would copy them all.
+	caMaps := informers.NewSharedInformerFactoryWithOptions(m.client, 12*time.Hour, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+		o.FieldSelector = fields.OneTermEqualSelector("metadata.name", rootca.ConfigMapName).String()
+	}))
+	ca := rootca.New(m.client, m.caPEM, factory.Core().V1().Namespaces(), caMaps.Core().V1().ConfigMaps(), m.log.With("controller", "root-ca-cert-publisher"))
+	caMaps.Start(ctx.Done())
+	defer caMaps.Shutdown()
 	factory.Start(ctx.Done())
-	errc := make(chan error, 2)
+	errc := make(chan error, 4)
+	go func() { errc <- sa.Run(ctx) }()
+	go func() { errc <- ca.Run(ctx) }()
 	go func() { errc <- ns.Run(ctx, 2) }()
 	go func() { errc <- ipam.Run(ctx) }()
 	select {

@@ -183,8 +183,11 @@ func statusEqual(a, b corev1.NodeStatus) bool {
 	return equality.Semantic.DeepEqual(a, b)
 }
 
-func (n *Node) fillStatus(ctx context.Context, st *corev1.NodeStatus) {
-	capacity := corev1.ResourceList{
+// Allocatable is what pods may use of this node (all of it: nothing is reserved).
+func (n *Node) Allocatable() corev1.ResourceList { return n.capacity() }
+
+func (n *Node) capacity() corev1.ResourceList {
+	return corev1.ResourceList{
 		corev1.ResourceCPU:              *resource.NewQuantity(int64(runtime.NumCPU()), resource.DecimalSI),
 		corev1.ResourceMemory:           *resource.NewQuantity(memTotal(), resource.BinarySI),
 		corev1.ResourcePods:             *resource.NewQuantity(maxPods, resource.DecimalSI),
@@ -192,6 +195,10 @@ func (n *Node) fillStatus(ctx context.Context, st *corev1.NodeStatus) {
 		"hugepages-2Mi":                 *resource.NewQuantity(0, resource.BinarySI),
 		"hugepages-1Gi":                 *resource.NewQuantity(0, resource.BinarySI),
 	}
+}
+
+func (n *Node) fillStatus(ctx context.Context, st *corev1.NodeStatus) {
+	capacity := n.capacity()
 	st.Capacity = capacity
 	st.Allocatable = capacity.DeepCopy()
 	n.mu.Lock()

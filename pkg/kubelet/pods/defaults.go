@@ -34,7 +34,7 @@ type NoVolumes struct{}
 func (NoVolumes) Setup(_ context.Context, pod *corev1.Pod) error { return nil }
 
 // Mounts implements Volumes.
-func (NoVolumes) Mounts(_ *corev1.Pod, c *corev1.Container) ([]*runtimeapi.Mount, error) {
+func (NoVolumes) Mounts(_ context.Context, _ *corev1.Pod, c *corev1.Container, _ []corev1.EnvVar) ([]*runtimeapi.Mount, error) {
 	if len(c.VolumeMounts) > 0 {
 		return nil, fmt.Errorf("volumes are not supported")
 	}

@@ -21,7 +21,9 @@ import (
 // Volumes prepares a pod's volumes and tells each container what to mount.
 type Volumes interface {
 	Setup(ctx context.Context, pod *corev1.Pod) error
-	Mounts(pod *corev1.Pod, c *corev1.Container) ([]*runtimeapi.Mount, error)
+	// Mounts is given the pod with its IP filled in and the container's
+	// resolved environment (for subPathExpr).
+	Mounts(ctx context.Context, pod *corev1.Pod, c *corev1.Container, env []corev1.EnvVar) ([]*runtimeapi.Mount, error)
 	Teardown(ctx context.Context, pod *corev1.Pod) error
 }
 

@@ -35,7 +35,7 @@ func (m *Manager) syncPod(ctx context.Context, w *worker, pod *corev1.Pod, remov
 		return 0, false, m.killPod(ctx, pod, rt, 0, "")
 	}
 	if err := m.cfg.Volumes.Setup(ctx, pod); err != nil {
-		m.cfg.Recorder.Eventf(pod, corev1.EventTypeWarning, "FailedMount", "MountVolume.SetUp failed: %v", err)
+		m.cfg.Recorder.Eventf(pod, corev1.EventTypeWarning, "FailedMount", "%v", err)
 		m.writeStatus(ctx, w, pod, rt)
 		return 0, false, fmt.Errorf("set up volumes: %w", err)
 	}
@@ -179,13 +179,16 @@ func (m *Manager) startContainer(ctx context.Context, w *worker, pod *corev1.Pod
 		}
 		return err
 	}
-	env, err := m.cfg.Env.Env(ctx, pod, c)
+	// Environment and mounts see the pod as it is now: with its IP, which the pod
+	// object from the API may not carry yet.
+	view := m.podView(pod, rt, sandboxID)
+	env, err := m.cfg.Env.Env(ctx, view, c)
 	if err != nil {
 		w.setError(c.Name, "CreateContainerConfigError", err.Error())
 		m.cfg.Recorder.Eventf(pod, corev1.EventTypeWarning, "Failed", "Error: %v", err)
 		return err
 	}
-	mounts, err := m.cfg.Volumes.Mounts(pod, c)
+	mounts, err := m.cfg.Volumes.Mounts(ctx, view, c, env)
 	if err != nil {
 		w.setError(c.Name, "CreateContainerConfigError", err.Error())
 		m.cfg.Recorder.Eventf(pod, corev1.EventTypeWarning, "Failed", "Error: %v", err)
@@ -223,6 +226,31 @@ func (m *Manager) startContainer(ctx context.Context, w *worker, pod *corev1.Pod
 		}
 	}
 	return nil
+}
+
+// podView is the pod with the IPs the runtime gave its sandbox.
+func (m *Manager) podView(pod *corev1.Pod, rt *lifecycle.Pod, sandboxID string) *corev1.Pod {
+	view := pod.DeepCopy()
+	view.Status.HostIP = m.cfg.NodeIP
+	view.Status.HostIPs = []corev1.HostIP{{IP: m.cfg.NodeIP}}
+	if pod.Spec.HostNetwork {
+		view.Status.PodIP = m.cfg.NodeIP
+		view.Status.PodIPs = []corev1.PodIP{{IP: m.cfg.NodeIP}}
+		return view
+	}
+	if ip, err := sandboxIP(context.Background(), m.cfg.Runtime, sandboxID); err == nil && ip != "" {
+		view.Status.PodIP = ip
+		view.Status.PodIPs = []corev1.PodIP{{IP: ip}}
+	}
+	return view
+}
+
+func sandboxIP(ctx context.Context, rt runtime.CRI, id string) (string, error) {
+	st, err := rt.PodSandboxStatus(ctx, id, false)
+	if err != nil {
+		return "", err
+	}
+	return st.GetStatus().GetNetwork().GetIp(), nil
 }
 
 func (m *Manager) removeOldInstances(ctx context.Context, rt *lifecycle.Pod, name, keep string) {

@@ -3,6 +3,9 @@ package runtime
 import (
 	"context"
 	"fmt"
+	"io"
+	"os"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/types"
@@ -90,6 +93,11 @@ func fromStatus(s *runtimeapi.ContainerStatus, c *runtimeapi.Container) lifecycl
 	if s.FinishedAt > 0 {
 		out.FinishedAt = nanos(s.FinishedAt)
 	}
+	if s.State == runtimeapi.ContainerState_CONTAINER_EXITED {
+		if msg := terminationMessage(s, c.GetAnnotations()); msg != "" {
+			out.Message = msg
+		}
+	}
 	switch s.State {
 	case runtimeapi.ContainerState_CONTAINER_CREATED:
 		out.Phase = lifecycle.ContainerCreated
@@ -101,6 +109,68 @@ func fromStatus(s *runtimeapi.ContainerStatus, c *runtimeapi.Container) lifecycl
 		out.Phase = lifecycle.ContainerUnknown
 	}
 	return out
+}
+
+// maxTerminationMessage bounds what is read of a termination message, as upstream.
+const maxTerminationMessage = 4096
+
+// terminationMessage reads the file the container wrote its message to, or with
+// FallbackToLogsOnError the tail of its log when it failed without one.
+func terminationMessage(s *runtimeapi.ContainerStatus, annotations map[string]string) string {
+	path := annotations[AnnotationTermPath]
+	if path == "" {
+		return ""
+	}
+	for _, m := range s.Mounts {
+		if m.ContainerPath != path {
+			continue
+		}
+		if data := readTail(m.HostPath, maxTerminationMessage, false); data != "" {
+			return data
+		}
+	}
+	if annotations[AnnotationTermPolicy] == "FallbackToLogsOnError" && s.ExitCode != 0 && s.LogPath != "" {
+		return logTail(s.LogPath, 80, 2048)
+	}
+	return ""
+}
+
+func readTail(path string, limit int64, tail bool) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return ""
+	}
+	if tail && fi.Size() > limit {
+		_, _ = f.Seek(fi.Size()-limit, 0)
+	}
+	b, _ := io.ReadAll(io.LimitReader(f, limit))
+	return string(b)
+}
+
+// logTail returns the last lines of a CRI-format log, without the prefixes.
+func logTail(path string, lines int, limit int64) string {
+	raw := readTail(path, limit*4, true)
+	var out []string
+	for _, l := range strings.Split(raw, "\n") {
+		// "<time> <stream> <tag> <message>"
+		parts := strings.SplitN(l, " ", 4)
+		if len(parts) == 4 {
+			out = append(out, parts[3])
+		}
+	}
+	if len(out) > lines {
+		out = out[len(out)-lines:]
+	}
+	msg := strings.Join(out, "\n")
+	if int64(len(msg)) > limit {
+		msg = msg[int64(len(msg))-limit:]
+	}
+	return msg
 }
 
 func nanos(n int64) time.Time {

@@ -1,0 +1,110 @@
+// Package serviceaccount makes sure every active namespace has the "default"
+// ServiceAccount, as upstream's service account controller does.
+package serviceaccount
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	coreinformers "k8s.io/client-go/informers/core/v1"
+	"k8s.io/client-go/kubernetes"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+)
+
+// DefaultName is the service account every namespace gets.
+const DefaultName = "default"
+
+// Controller keeps the default service accounts.
+type Controller struct {
+	client   kubernetes.Interface
+	nsLister corelisters.NamespaceLister
+	saLister corelisters.ServiceAccountLister
+	synced   []cache.InformerSynced
+	queue    workqueue.TypedRateLimitingInterface[string]
+	log      *slog.Logger
+}
+
+// New watches namespaces and service accounts.
+func New(client kubernetes.Interface, ns coreinformers.NamespaceInformer, sa coreinformers.ServiceAccountInformer, log *slog.Logger) *Controller {
+	c := &Controller{client: client, nsLister: ns.Lister(), saLister: sa.Lister(), log: log,
+		synced: []cache.InformerSynced{ns.Informer().HasSynced, sa.Informer().HasSynced},
+		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
+			workqueue.TypedRateLimitingQueueConfig[string]{Name: "serviceaccount"})}
+	_, _ = ns.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj interface{}) { c.enqueueNamespace(obj) },
+		UpdateFunc: func(_, obj interface{}) { c.enqueueNamespace(obj) },
+	})
+	_, _ = sa.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		DeleteFunc: func(obj interface{}) {
+			if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+				obj = t.Obj
+			}
+			if s, ok := obj.(*corev1.ServiceAccount); ok && s.Name == DefaultName {
+				c.queue.Add(s.Namespace)
+			}
+		},
+	})
+	return c
+}
+
+func (c *Controller) enqueueNamespace(obj interface{}) {
+	if ns, ok := obj.(*corev1.Namespace); ok && ns.Status.Phase == corev1.NamespaceActive {
+		c.queue.Add(ns.Name)
+	}
+}
+
+// Run works until ctx ends.
+func (c *Controller) Run(ctx context.Context) error {
+	defer c.queue.ShutDown()
+	if !cache.WaitForCacheSync(ctx.Done(), c.synced...) {
+		return fmt.Errorf("serviceaccount controller: caches did not sync")
+	}
+	go wait.UntilWithContext(ctx, func(ctx context.Context) {
+		for c.next(ctx) {
+		}
+	}, time.Second)
+	<-ctx.Done()
+	return nil
+}
+
+func (c *Controller) next(ctx context.Context) bool {
+	key, quit := c.queue.Get()
+	if quit {
+		return false
+	}
+	defer c.queue.Done(key)
+	if err := c.sync(ctx, key); err != nil {
+		c.queue.AddRateLimited(key)
+		return true
+	}
+	c.queue.Forget(key)
+	return true
+}
+
+// sync creates the namespace's default service account if it is missing.
+func (c *Controller) sync(ctx context.Context, namespace string) error {
+	ns, err := c.nsLister.Get(namespace)
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil || ns.Status.Phase != corev1.NamespaceActive {
+		return err
+	}
+	if _, err := c.saLister.ServiceAccounts(namespace).Get(DefaultName); err == nil {
+		return nil
+	}
+	_, err = c.client.CoreV1().ServiceAccounts(namespace).Create(ctx,
+		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: DefaultName}}, metav1.CreateOptions{})
+	if apierrors.IsAlreadyExists(err) || apierrors.IsForbidden(err) || apierrors.IsNotFound(err) {
+		return nil
+	}
+	return err
+}

@@ -36,6 +36,7 @@ import (
 	"github.com/minik8s/minik8s/pkg/kubelet/imageimport"
 	"github.com/minik8s/minik8s/pkg/kubelet/node"
 	"github.com/minik8s/minik8s/pkg/kubelet/pods"
+	"github.com/minik8s/minik8s/pkg/kubelet/prober"
 	"github.com/minik8s/minik8s/pkg/kubelet/runtime"
 	"github.com/minik8s/minik8s/pkg/kubelet/volumes"
 )
@@ -213,15 +214,19 @@ func (a *Agent) Run(ctx context.Context) error {
 		NodeName: a.cfg.NodeName, NodeIP: gw.IP.String(), Client: client, Runtime: rt, Options: a.Options,
 		Recorder: recorder, Volumes: vols,
 		Env:    &envvars.Resolver{Client: client, Services: svcLister, Allocatable: n.Allocatable, Recorder: recorder},
-		Prober: pods.NoProbes{}, Hooks: pods.NoHooks{},
 		Images: pods.NewImages(rt, recorder, nil), Logger: a.log,
 	}
+	checker := &prober.Checker{Runtime: rt, UserAgent: "kube-probe/" + probeVersion(a.cfg.KubeletVersion)}
+	probes := prober.NewManager(ctx, checker, recorder)
+	pcfg.Prober = probes
+	pcfg.Hooks = &prober.Hooks{Checker: checker, Runtime: rt, HostIP: gw.IP.String(), Recorder: recorder}
 	if a.cfg.Extend != nil {
 		if err := a.cfg.Extend(&pcfg); err != nil {
 			return err
 		}
 	}
 	a.Pods = pods.NewManager(pcfg)
+	probes.Wake = a.Pods.Wake
 	go a.Pods.Run(ctx)
 
 	factory := informers.NewSharedInformerFactoryWithOptions(client, 0,
@@ -354,4 +359,15 @@ func (a *Agent) ready(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// probeVersion is "major.minor" of the kubelet version, as upstream's probe
+// User-Agent ("kube-probe/1.34") carries.
+func probeVersion(v string) string {
+	v = strings.TrimPrefix(v, "v")
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) < 2 {
+		return v
+	}
+	return parts[0] + "." + parts[1]
 }

@@ -43,10 +43,19 @@ func TestClientGoInformer(t *testing.T) {
 			var adds, updates, deletes atomic.Int32
 			factory := informers.NewSharedInformerFactoryWithOptions(cs, 0, informers.WithNamespace(s.Namespace))
 			inf := factory.Core().V1().ConfigMaps().Informer()
-			_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-				AddFunc:    func(interface{}) { adds.Add(1) },
-				UpdateFunc: func(o, n interface{}) { updates.Add(1) },
-				DeleteFunc: func(interface{}) { deletes.Add(1) },
+			// kube-root-ca.crt is published into every namespace by its controller;
+			// only the ConfigMaps this test makes are counted.
+			ours := func(o interface{}) bool {
+				cm, ok := o.(*corev1.ConfigMap)
+				return !ok || cm.Name != "kube-root-ca.crt"
+			}
+			_, _ = inf.AddEventHandler(cache.FilteringResourceEventHandler{
+				FilterFunc: ours,
+				Handler: cache.ResourceEventHandlerFuncs{
+					AddFunc:    func(interface{}) { adds.Add(1) },
+					UpdateFunc: func(o, n interface{}) { updates.Add(1) },
+					DeleteFunc: func(interface{}) { deletes.Add(1) },
+				},
 			})
 			var watchErrs atomic.Int32
 			_ = inf.SetWatchErrorHandler(func(_ *cache.Reflector, err error) { watchErrs.Add(1); t.Logf("watch error: %v", err) })

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -95,7 +96,11 @@ func (m *Manager) execute(ctx context.Context, w *worker, pod *corev1.Pod, rt *l
 		changed = true
 		c := findContainer(pod, k.Name)
 		if k.Reason == "Unhealthy" {
-			m.cfg.Recorder.Eventf(pod, corev1.EventTypeNormal, "Killing", "Container %s failed liveness probe, will be restarted", k.Name)
+			probe := "liveness"
+			if strings.HasPrefix(k.Message, "Startup") {
+				probe = "startup"
+			}
+			m.cfg.Recorder.Eventf(pod, corev1.EventTypeNormal, "Killing", "Container %s failed %s probe, will be restarted", k.Name, probe)
 		}
 		m.killContainer(ctx, pod, c, k.ID, k.Name, gracePeriod(pod), k.Reason != "Unhealthy")
 	}

@@ -65,7 +65,7 @@ func TestMain(m *testing.M) {
 			code = 1
 		}
 	}
-	cleanupHost(dir)
+	cleanupHost(dir, bridge)
 	if code == 0 {
 		os.RemoveAll(dir)
 	} else {
@@ -88,7 +88,7 @@ func missing() string {
 
 // cleanupHost removes what the node left on the machine: containers (stopped with
 // their pods), the containerd it ran, the bridge and the sandboxes' mounts.
-func cleanupHost(dir string) {
+func cleanupHost(dir, bridge string) {
 	sock := filepath.Join(dir, "agent", "containerd", "containerd.sock")
 	if _, err := os.Stat(sock); err == nil {
 		out, _ := exec.Command("ctr", "-a", sock, "-n", "k8s.io", "tasks", "ls", "-q").Output()

@@ -214,7 +214,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		NodeName: a.cfg.NodeName, NodeIP: gw.IP.String(), Client: client, Runtime: rt, Options: a.Options,
 		Recorder: recorder, Volumes: vols,
 		Env:    &envvars.Resolver{Client: client, Services: svcLister, Allocatable: n.Allocatable, Recorder: recorder},
-		Images: pods.NewImages(rt, recorder, nil), Logger: a.log,
+		Images: pods.NewImages(rt, recorder, pods.NewPullSecrets(client, recorder, a.log)), Logger: a.log,
 	}
 	checker := &prober.Checker{Runtime: rt, UserAgent: "kube-probe/" + probeVersion(a.cfg.KubeletVersion)}
 	probes := prober.NewManager(ctx, checker, recorder)

@@ -33,15 +33,21 @@ type Images struct {
 	runtime  runtime.CRI
 	recorder record.EventRecorder
 	creds    Credentials
-	backoff  *lifecycle.Backoff
 	mu       sync.Mutex
-	failedAt map[string]time.Time
+	failures map[string]pullFailure
+}
+
+// pullFailure is when an image pull last failed and how long to wait before the
+// next try: 10s after the first failure, doubling up to 5 minutes, as upstream.
+type pullFailure struct {
+	at    time.Time
+	delay time.Duration
 }
 
 // NewImages returns the image puller; creds may be nil.
 func NewImages(rt runtime.CRI, rec record.EventRecorder, creds Credentials) *Images {
 	return &Images{runtime: rt, recorder: rec, creds: creds,
-		backoff: lifecycle.NewBackoff(lifecycle.BackoffInitial, lifecycle.BackoffMax), failedAt: map[string]time.Time{}}
+		failures: map[string]pullFailure{}}
 }
 
 // Ensure returns the image reference to run, pulling it if the policy says so.
@@ -63,10 +69,10 @@ func (im *Images) Ensure(ctx context.Context, pod *corev1.Pod, c *corev1.Contain
 	}
 	key := string(pod.UID) + "/" + c.Name + "/" + image
 	im.mu.Lock()
-	last, failed := im.failedAt[key]
+	last, failed := im.failures[key]
 	im.mu.Unlock()
 	if failed {
-		if wait, _ := im.backoff.InBackoff(key, last, time.Now()); wait {
+		if time.Now().Before(last.at.Add(last.delay)) {
 			im.recorder.Eventf(pod, corev1.EventTypeNormal, "BackOff", "Back-off pulling image %q", image)
 			return "", &WaitingError{Reason: "ImagePullBackOff", Message: fmt.Sprintf("Back-off pulling image %q", image)}
 		}
@@ -77,10 +83,11 @@ func (im *Images) Ensure(ctx context.Context, pod *corev1.Pod, c *corev1.Contain
 	if err != nil {
 		now := time.Now()
 		im.mu.Lock()
-		if prev, ok := im.failedAt[key]; ok {
-			im.backoff.Restarted(key, prev, prev)
+		f := pullFailure{at: now, delay: lifecycle.BackoffInitial}
+		if prev, ok := im.failures[key]; ok {
+			f.delay = min(prev.delay*2, lifecycle.BackoffMax)
 		}
-		im.failedAt[key] = now
+		im.failures[key] = f
 		im.mu.Unlock()
 		msg := fmt.Sprintf("Failed to pull image %q: %v", image, err)
 		im.recorder.Eventf(pod, corev1.EventTypeWarning, "Failed", "%s", msg)
@@ -88,7 +95,7 @@ func (im *Images) Ensure(ctx context.Context, pod *corev1.Pod, c *corev1.Contain
 		return "", &WaitingError{Reason: "ErrImagePull", Message: msg}
 	}
 	im.mu.Lock()
-	delete(im.failedAt, key)
+	delete(im.failures, key)
 	im.mu.Unlock()
 	d := time.Since(start).Round(time.Millisecond)
 	im.recorder.Eventf(pod, corev1.EventTypeNormal, "Pulled", "Successfully pulled image %q in %s (%s including waiting)", image, d, d)
@@ -124,4 +131,15 @@ func trimRPC(err error) error {
 		s = s[i+len("desc = "):]
 	}
 	return fmt.Errorf("%s", s)
+}
+
+// Forget drops the pull failures of a pod that is gone.
+func (im *Images) Forget(uid string) {
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	for k := range im.failures {
+		if strings.HasPrefix(k, uid+"/") {
+			delete(im.failures, k)
+		}
+	}
 }

@@ -346,6 +346,7 @@ func (m *Manager) cleanup(ctx context.Context, pod *corev1.Pod, rt *lifecycle.Po
 	}
 	m.cfg.Prober.Forget(pod.UID)
 	m.cfg.Backoff.Forget(string(pod.UID) + "/")
+	m.cfg.Images.Forget(string(pod.UID))
 	if err := m.cfg.Volumes.Teardown(ctx, pod); err != nil {
 		return err
 	}

@@ -54,6 +54,8 @@ func versionRank(v string) int {
 // aggregated, computed once per registry change.
 type discoveryDocs struct {
 	reg *registry.Registry
+	// extra are served resources outside the registry (metrics.k8s.io).
+	extra []*registry.Resource
 
 	mu        sync.Mutex
 	built     bool
@@ -86,7 +88,7 @@ func (d *discoveryDocs) build() {
 	}
 	versions := map[string]map[string]bool{}
 	d.resources = map[schema.GroupVersion]*metav1.APIResourceList{}
-	for _, r := range d.reg.All() {
+	for _, r := range d.allResources() {
 		gv := r.GroupVersion()
 		if versions[r.Group] == nil {
 			versions[r.Group] = map[string]bool{}
@@ -125,6 +127,13 @@ func (d *discoveryDocs) build() {
 	sort.Slice(d.groups, func(i, j int) bool { return groupLess(d.groups[i].name, d.groups[j].name) })
 	d.aggJSON, d.aggETag, d.aggProto = map[string][]byte{}, map[string]string{}, map[string][]byte{}
 	d.built = true
+}
+
+func (d *discoveryDocs) allResources() []*registry.Resource {
+	if len(d.extra) == 0 {
+		return d.reg.All()
+	}
+	return append(append([]*registry.Resource{}, d.reg.All()...), d.extra...)
 }
 
 func groupLess(a, b string) bool {
@@ -309,7 +318,7 @@ func (d *discoveryDocs) aggregated(key, root, version, mediaType string) ([]byte
 		gd := apidiscoveryv2.APIGroupDiscovery{ObjectMeta: metav1.ObjectMeta{Name: g.name}}
 		for _, v := range g.versions {
 			vd := apidiscoveryv2.APIVersionDiscovery{Version: v, Freshness: apidiscoveryv2.DiscoveryFreshnessCurrent}
-			for _, res := range d.reg.All() {
+			for _, res := range d.allResources() {
 				if res.Group != g.name || res.Version != v {
 					continue
 				}

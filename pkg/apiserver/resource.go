@@ -117,6 +117,13 @@ func (q *request) serveSubresource() error {
 		}
 	case sub == "scale" && q.res.Scale != nil:
 		return q.serveScale()
+	// Before the updatable subresources: proxy lists update among its verbs.
+	case q.isConnect(sub):
+		if q.s.cfg.Connect == nil {
+			return apierrors.NewServiceUnavailable(fmt.Sprintf("%s/%s is not available: no node agent is connected", q.res.Name, sub))
+		}
+		q.s.cfg.Connect.ServeConnect(q.w, q.r, q.res, q.info.Namespace, q.info.Name, sub, q.info.Parts)
+		return nil
 	case q.res.UpdatableSubresource(sub):
 		switch q.info.Verb {
 		case "get":
@@ -132,12 +139,6 @@ func (q *request) serveSubresource() error {
 		return q.createBinding()
 	case sub == "eviction" && q.res.Name == "pods" && q.info.Verb == "create":
 		return q.createEviction()
-	case q.isConnect(sub):
-		if q.s.cfg.Connect == nil {
-			return apierrors.NewServiceUnavailable(fmt.Sprintf("%s/%s is not available: no node agent is connected", q.res.Name, sub))
-		}
-		q.s.cfg.Connect.ServeConnect(q.w, q.r, q.res, q.info.Namespace, q.info.Name, sub, q.info.Parts)
-		return nil
 	default:
 		if h := q.s.subresourceHandler(q.res, sub); h != nil {
 			return h(q)

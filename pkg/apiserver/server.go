@@ -107,6 +107,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
 	s.discovery = newDiscoveryDocs(cfg.Registry)
+	if _, ok := cfg.Connect.(statsSource); ok {
+		s.discovery.extra = metricsDiscovery()
+	}
 	s.fields = newFieldManagers(cfg.Registry)
 	s.metrics = newMetrics(cfg.Registry)
 	s.admission = newAdmission(cfg.Registry)
@@ -214,6 +217,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if !allowed {
 		writeError(rec, r, forbidden(attrs, reason))
+		return
+	}
+	if info.IsResource && info.Group == metricsGroup {
+		s.serveMetrics(rec, r, info)
 		return
 	}
 	if info.IsResource {

@@ -17,6 +17,8 @@ type certs struct {
 	admin   *pki.KeyPair
 	// loopback is the identity in-process controllers use.
 	loopback *pki.KeyPair
+	// kubeletClient is the API server's identity towards kubelets (logs, exec, stats).
+	kubeletClient *pki.KeyPair
 }
 
 // ensureCerts loads the certificates from the data dir, making what is missing.
@@ -52,6 +54,9 @@ func ensureCerts(cfg *Config, serviceIP net.IP) (*certs, error) {
 	}
 	if c.loopback, err = pki.LoadOrIssue(ca, dir, "controller", pki.Leaf{CommonName: "system:minik8s-controller", Organization: []string{"system:masters"}, Client: true}); err != nil {
 		return nil, fmt.Errorf("controller certificate: %w", err)
+	}
+	if c.kubeletClient, err = pki.LoadOrIssue(ca, dir, "kubelet-client", pki.Leaf{CommonName: "kube-apiserver-kubelet-client", Organization: []string{"system:masters"}, Client: true}); err != nil {
+		return nil, fmt.Errorf("kubelet client certificate: %w", err)
 	}
 	return c, nil
 }

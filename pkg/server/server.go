@@ -137,6 +137,10 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	addr := net.JoinHostPort(cfg.BindAddress, strconv.Itoa(cfg.HTTPSPort))
 	url := "https://" + net.JoinHostPort(clientHost(cfg.BindAddress), strconv.Itoa(cfg.HTTPSPort))
+	kubeletClient, err := tls.X509KeyPair(crt.kubeletClient.CertPEM, crt.kubeletClient.KeyPEM)
+	if err != nil {
+		return fmt.Errorf("load kubelet client certificate: %w", err)
+	}
 	extra := joinHandlers(crt.ca)
 	for p, h := range oidcHandlers(signer, url) {
 		extra[p] = h
@@ -146,6 +150,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		TokenAuthenticators: tokens.set(staticToken{token: token}, serviceAccountAuthenticator(signer, reg)),
 		ServiceAccounts:     signer,
 		Extra:               extra,
+		Connect:             apiserver.NewKubeletConnector(reg, kubeletClient, log),
 		Logger:              log.With("component", "apiserver"),
 	})
 	if err != nil {

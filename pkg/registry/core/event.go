@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	pathvalidation "k8s.io/apimachinery/pkg/api/validation/path"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -33,7 +34,10 @@ func Events() *registry.Resource {
 		New:        func() runtime.Object { return &corev1.Event{} },
 		NewList:    func() runtime.Object { return &corev1.EventList{} },
 		KeyPrefix:  "events",
-		TTL:        func(runtime.Object) int64 { return eventTTLSeconds },
+		// Upstream leaves the names of core/v1 events to the generic check, any
+		// path segment, for old clients; events.k8s.io wants DNS subdomains.
+		ValidName: func(name string, _ bool) []string { return pathvalidation.IsValidPathSegmentName(name) },
+		TTL:       func(runtime.Object) int64 { return eventTTLSeconds },
 		Strategy: &registry.Generic{
 			Validation:    func(obj runtime.Object) field.ErrorList { return validateEvent(obj.(*corev1.Event)) },
 			NoStatusSplit: true,

@@ -4,6 +4,7 @@ package policy
 import (
 	policyv1 "k8s.io/api/policy/v1"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
+	pathvalidation "k8s.io/apimachinery/pkg/api/validation/path"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	metavalidation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -25,6 +26,8 @@ func PodDisruptionBudgets() *registry.Resource {
 		New:       func() runtime.Object { return &policyv1.PodDisruptionBudget{} },
 		NewList:   func() runtime.Object { return &policyv1.PodDisruptionBudgetList{} },
 		KeyPrefix: "poddisruptionbudgets",
+		// Upstream validates only the spec, so any path segment is a name.
+		ValidName: func(name string, _ bool) []string { return pathvalidation.IsValidPathSegmentName(name) },
 		Status:    true,
 		Strategy: &registry.Generic{
 			Validation: func(obj runtime.Object) field.ErrorList {

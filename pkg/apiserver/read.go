@@ -112,11 +112,12 @@ func (q *request) listParams() (*listParams, error) {
 			errs = append(errs, field.Forbidden(field.NewPath("resourceVersionMatch"), "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\""))
 		}
 	}
-	if p.cont != "" && p.rv != "" && p.rv != "0" {
-		errs = append(errs, field.Forbidden(field.NewPath("resourceVersion"), "specifying resource version is not allowed when using continue"))
-	}
 	if len(errs) > 0 {
 		return nil, apierrors.NewInvalid(schema.GroupKind{Group: "meta.k8s.io", Kind: "ListOptions"}, "", errs)
+	}
+	if p.cont != "" && p.rv != "" && p.rv != "0" {
+		// Upstream's storage answers this one, with a 400.
+		return nil, apierrors.NewBadRequest("specifying resource version is not allowed when using continue")
 	}
 	if p.rv != "" && p.rv != "0" {
 		if _, err := storage.ParseResourceVersion(p.rv); err != nil {
@@ -172,8 +173,12 @@ func (q *request) list() error {
 	if err != nil {
 		return err
 	}
+	// A paged list at a resourceVersion without resourceVersionMatch is exact: the
+	// legacy rule upstream keeps.
+	exact := p.rvMatch == string(metav1.ResourceVersionMatchExact) ||
+		p.rvMatch == "" && p.limit > 0 && p.cont == "" && p.rv != "" && p.rv != "0"
 	lo := storage.ListOptions{
-		ReadOptions: storage.ReadOptions{ResourceVersion: p.rv, Exact: p.rvMatch == string(metav1.ResourceVersionMatchExact)},
+		ReadOptions: storage.ReadOptions{ResourceVersion: p.rv, Exact: exact},
 		Namespace:   q.info.Namespace,
 		Predicate:   p.pred,
 		Limit:       p.limit,

@@ -112,7 +112,7 @@ func (r *Resource) List(ctx context.Context, o ListOptions) (*ListResult, error)
 	}
 	scope := r.scopePrefix(o.Namespace)
 	keys, unlock := r.keysIn(scope)
-	rev := r.s.progress.current()
+	rev := r.snapshotRevLocked()
 	items := make([]runtime.Object, 0, len(keys))
 	var pbs [][]byte
 	if o.Protobuf {

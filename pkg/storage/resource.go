@@ -115,6 +115,9 @@ type Resource struct {
 	sorted   []string
 	history  eventRing
 	watchers map[*Watcher]struct{}
+	// applied is the revision of the last event applied to items. It can be ahead
+	// of the store's progress, which advances once a whole etcd response is applied.
+	applied int64
 }
 
 func newResource(s *Store, opts ResourceOptions) *Resource {
@@ -262,10 +265,23 @@ func (r *Resource) dropMissing(present map[string]bool, rev int64) {
 }
 
 func (r *Resource) publishLocked(e *Event) {
+	if e.Rev > r.applied {
+		r.applied = e.Rev
+	}
 	r.history.add(e)
 	for w := range r.watchers {
 		w.offer(e)
 	}
+}
+
+// snapshotRevLocked is the revision the cached items reflect, which a list or the
+// end of initial events reports: no item is newer, and a watch from it replays
+// nothing they already show. Called with r.mu held.
+func (r *Resource) snapshotRevLocked() int64 {
+	if rev := r.s.progress.current(); rev > r.applied {
+		return rev
+	}
+	return r.applied
 }
 
 // withResourceVersion returns a copy of obj carrying rev.

@@ -69,7 +69,7 @@ func (r *Resource) Watch(ctx context.Context, opts WatchOptions) (*Watcher, erro
 			}
 		}
 		if opts.SendInitialEvents {
-			rev := r.s.progress.current()
+			rev := r.snapshotRevLocked()
 			w.queue = append(w.queue, &Event{Type: watch.Bookmark, Rev: rev, InitialEventsEnd: true})
 			w.lastRev = rev
 		}

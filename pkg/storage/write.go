@@ -60,13 +60,30 @@ type UpdateFunc func(existing runtime.Object) (runtime.Object, int64, error)
 // GuaranteedUpdate applies tryUpdate to the current object and writes the result if
 // nobody wrote in between, retrying with the newer state otherwise. If the result
 // encodes to the same bytes, nothing is written. It reports whether it created.
+//
+// It starts from the cached state, which may lag a write that just happened: an
+// error from tryUpdate or a result equal to that state is only believed once it is
+// confirmed against etcd, as upstream's store does.
 func (r *Resource) GuaranteedUpdate(ctx context.Context, key, name string, allowCreate bool, tryUpdate UpdateFunc) (runtime.Object, bool, error) {
 	cur := r.cached(key)
+	fresh := false
 	if cur == nil {
 		var err error
 		if cur, err = r.getLatest(ctx, key); err != nil {
 			return nil, false, err
 		}
+		fresh = true
+	}
+	// refresh re-reads the state from etcd; it reports whether it differs from cur.
+	refresh := func() (bool, error) {
+		latest, err := r.getLatest(ctx, key)
+		if err != nil {
+			return false, err
+		}
+		fresh = true
+		changed := (latest == nil) != (cur == nil) || latest != nil && latest.rev != cur.rev
+		cur = latest
+		return changed, nil
 	}
 	for {
 		if err := ctx.Err(); err != nil {
@@ -81,6 +98,15 @@ func (r *Resource) GuaranteedUpdate(ctx context.Context, key, name string, allow
 		}
 		updated, ttl, err := tryUpdate(existing)
 		if err != nil {
+			if !fresh {
+				changed, rerr := refresh()
+				if rerr != nil {
+					return nil, false, rerr
+				}
+				if changed {
+					continue
+				}
+			}
 			return nil, false, err
 		}
 		data, err := r.encode(updated)
@@ -88,6 +114,15 @@ func (r *Resource) GuaranteedUpdate(ctx context.Context, key, name string, allow
 			return nil, false, err
 		}
 		if cur != nil && bytes.Equal(data, cur.data) {
+			if !fresh {
+				changed, rerr := refresh()
+				if rerr != nil {
+					return nil, false, rerr
+				}
+				if changed {
+					continue
+				}
+			}
 			updated.(metav1.Object).SetResourceVersion(strconv.FormatInt(cur.rev, 10))
 			return updated, false, nil
 		}
@@ -113,6 +148,7 @@ func (r *Resource) GuaranteedUpdate(ctx context.Context, key, name string, allow
 		if err != nil {
 			return nil, false, err
 		}
+		fresh = true
 	}
 }
 
@@ -166,7 +202,15 @@ func (r *Resource) Delete(ctx context.Context, key, name string, pre *Preconditi
 		}
 		if check != nil {
 			if err := check(cur.obj); err != nil {
-				return nil, err
+				if fresh {
+					return nil, err
+				}
+				// Judged on a cached state that may be stale: judge against etcd.
+				fresh = true
+				if cur, err = r.getLatest(ctx, key); err != nil {
+					return nil, err
+				}
+				continue
 			}
 		}
 		resp, err := r.s.client.Txn(ctx).

@@ -50,6 +50,9 @@ func (a *admission) admitCreate(ctx context.Context, res *registry.Resource, obj
 			Causes: []metav1.StatusCause{{Type: corev1.NamespaceTerminatingCause, Message: fmt.Sprintf("namespace %s is being terminated", ns), Field: "metadata.namespace"}}}
 		return err
 	}
+	if pod, ok := obj.(*corev1.Pod); ok && res.Group == "" && res.Name == "pods" {
+		return a.admitRuntimeClass(ctx, res, pod)
+	}
 	return nil
 }
 

@@ -32,3 +32,39 @@ func (s *Server) Ensure(ctx context.Context, obj runtime.Object) error {
 	}
 	return nil
 }
+
+// Reconcile creates obj, or updates the stored object when same says it differs;
+// the server keeps objects that describe itself (the kubernetes Endpoints) true
+// with it.
+// A non-empty subresource ("status") updates through that subresource.
+func (s *Server) Reconcile(ctx context.Context, obj runtime.Object, subresource string, same func(existing runtime.Object) bool) error {
+	res := s.cfg.Registry.ForObject(obj)
+	if res == nil || res.Store == nil {
+		return fmt.Errorf("reconcile %T: not a stored resource", obj)
+	}
+	m := obj.(metav1.Object)
+	existing, err := res.Store.Get(ctx, res.Store.Key(m.GetNamespace(), m.GetName()), m.GetName(), storage.ReadOptions{})
+	if apierrors.IsNotFound(err) && subresource == "" {
+		return s.Ensure(ctx, obj)
+	}
+	if err != nil {
+		return err
+	}
+	if same(existing) {
+		return nil
+	}
+	obj.GetObjectKind().SetGroupVersionKind(res.GroupVersionKind())
+	_, _, err = s.updateObject(ctx, res, m.GetNamespace(), m.GetName(), subresource, false,
+		updateRules{subresource: subresource, unconditional: true}, writeOptions{manager: "minik8s"},
+		func(_ context.Context, cur runtime.Object) (runtime.Object, error) {
+			cm := cur.(metav1.Object)
+			m.SetResourceVersion(cm.GetResourceVersion())
+			m.SetUID(cm.GetUID())
+			m.SetCreationTimestamp(cm.GetCreationTimestamp())
+			return obj.DeepCopyObject(), nil
+		})
+	if err != nil {
+		return fmt.Errorf("update %s %q: %w", res.Name, m.GetName(), err)
+	}
+	return nil
+}

@@ -45,6 +45,7 @@ func (s *Server) serveResource(w http.ResponseWriter, r *http.Request, info requ
 		writeError(w, r, methodNotSupported(res.GroupResource(), "create"))
 		return
 	}
+	warnDeprecated(w, res)
 	req := &request{s: s, w: w, r: r, info: info, res: res, query: r.URL.Query()}
 	var err error
 	switch {

@@ -202,6 +202,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(rec, r, apierrors.NewUnauthorized(err.Error()))
 		return
 	}
+	if user, err = s.impersonate(r.Context(), r, user); err != nil {
+		writeError(rec, r, err)
+		return
+	}
 	ctx := WithUser(r.Context(), user)
 	r = r.WithContext(ctx)
 	attrs := Attributes{User: user, Verb: info.Verb, IsResource: info.IsResource, Group: info.Group,

@@ -5,6 +5,7 @@ package apis
 import (
 	apidiscoveryv2 "k8s.io/api/apidiscovery/v2"
 	apidiscoveryv2beta1 "k8s.io/api/apidiscovery/v2beta1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -28,6 +29,7 @@ func init() {
 	utilruntime.Must(metav1.AddMetaToScheme(Scheme))
 	utilruntime.Must(apidiscoveryv2.AddToScheme(Scheme))
 	utilruntime.Must(apidiscoveryv2beta1.AddToScheme(Scheme))
+	utilruntime.Must(apiextensionsv1.AddToScheme(Scheme))
 	metav1.AddToGroupVersion(Scheme, schema.GroupVersion{Version: "v1"})
 	metav1.AddToGroupVersion(Scheme, metav1.SchemeGroupVersion)
 	Codecs = serializer.NewCodecFactory(Scheme,

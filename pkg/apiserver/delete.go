@@ -132,7 +132,8 @@ func (s *Server) deleteObject(ctx context.Context, res *registry.Resource, names
 	finalizers := propagationFinalizers(res, served, opts)
 	m := served.(metav1.Object)
 	pending := graceful && grace > 0
-	needsUpdate := pending || len(finalizers) > 0 || res.Name == "namespaces" && namespaceHasFinalizers(served)
+	// Objects with finalizers (a CRD's cleanup) are marked, not removed.
+	needsUpdate := pending || len(finalizers) > 0 || len(m.GetFinalizers()) > 0 || res.Name == "namespaces" && namespaceHasFinalizers(served)
 	if !needsUpdate {
 		if dryRun {
 			return served, true, nil

@@ -32,12 +32,20 @@ func newFieldManagers(reg *registry.Registry) *fieldManagers {
 
 // get returns the manager for a resource's served kind and subresource.
 func (f *fieldManagers) get(res *registry.Resource, subresource string) (*managedfields.FieldManager, error) {
-	f.once.Do(func() { f.converter = applyconfigurations.NewTypeConverter(apis.Scheme) })
+	f.once.Do(func() { f.converter = newGroupTypeConverter(applyconfigurations.NewTypeConverter(apis.Scheme)) })
 	gvk := res.GroupVersionKind()
 	key := gvk.String() + "/" + subresource
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if m := f.managers[key]; m != nil {
+		return m, nil
+	}
+	if isCustom(res) {
+		m, err := newCustomFieldManager(res, subresource)
+		if err != nil {
+			return nil, err
+		}
+		f.managers[key] = m
 		return m, nil
 	}
 	m, err := managedfields.NewDefaultFieldManager(f.converter, apis.Scheme, f.reg, apis.Scheme, gvk, gvk.GroupVersion(), subresource, resetFields(res, subresource))

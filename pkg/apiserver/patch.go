@@ -37,6 +37,9 @@ func (q *request) patch(subresource string) error {
 	case !contains(ptypes, pt):
 		return newUnsupportedMediaType(pt, ptypes...)
 	}
+	if err := q.checkCustomPatchType(pt); err != nil {
+		return err
+	}
 	body, err := q.readBody()
 	if err != nil {
 		return err
@@ -173,7 +176,11 @@ func (q *request) decodePatched(data []byte, validation string) (runtime.Object,
 	if actual != nil && (actual.GroupVersion() != gvk.GroupVersion() || actual.Kind != gvk.Kind) {
 		return nil, nil, apierrors.NewBadRequest(fmt.Sprintf("the API version in the data (%s) does not match the expected API version (%s)", actual.GroupVersion(), gvk.GroupVersion()))
 	}
-	return obj, warns, nil
+	unknown, err := q.pruneUnknown(obj, validation)
+	if err != nil {
+		return nil, nil, err
+	}
+	return obj, append(warns, unknown...), nil
 }
 
 // applyPatch merges a server-side apply configuration into existing (or a new object).
@@ -201,7 +208,15 @@ func (q *request) applyPatch(existing runtime.Object, body []byte, subresource, 
 			}
 			warns = append(warns, err.Error())
 		}
-		if unknown := unknownApplyFields(q, patchObj); len(unknown) > 0 {
+		unknown := unknownApplyFields(q, patchObj)
+		if q.res.Prune != nil {
+			pruned, err := q.pruneUnknown(patchObj.DeepCopy(), validation)
+			if err != nil {
+				return nil, nil, err
+			}
+			unknown = append(unknown, pruned...)
+		}
+		if len(unknown) > 0 {
 			if validation == "Strict" {
 				return nil, nil, apierrors.NewBadRequest("strict decoding error: " + strings.Join(unknown, ", "))
 			}
@@ -228,6 +243,9 @@ func (q *request) applyPatch(existing runtime.Object, body []byte, subresource, 
 	}
 	if existing == nil {
 		obj.(metav1.Object).SetName(q.info.Name)
+	}
+	if q.res.Prune != nil {
+		q.res.Prune(obj)
 	}
 	q.res.Strategy.Default(obj)
 	return obj, warns, nil

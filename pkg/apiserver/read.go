@@ -222,10 +222,13 @@ func (q *request) buildList(result *storage.ListResult) (runtime.Object, error) 
 		return nil, fmt.Errorf("build %s list: %w", q.res.Name, err)
 	}
 	// Items of a typed list are copies; upstream serves them without kind and apiVersion.
-	_ = meta.EachListItem(list, func(o runtime.Object) error {
-		o.GetObjectKind().SetGroupVersionKind(schema.GroupVersionKind{})
-		return nil
-	})
+	// Custom resources keep theirs (and share their maps with the cache).
+	if !isCustom(q.res) {
+		_ = meta.EachListItem(list, func(o runtime.Object) error {
+			o.GetObjectKind().SetGroupVersionKind(schema.GroupVersionKind{})
+			return nil
+		})
+	}
 	lm, err := meta.ListAccessor(list)
 	if err != nil {
 		return nil, err

@@ -263,6 +263,11 @@ func (q *request) decodeObject(body []byte) (runtime.Object, error) {
 	if obj != into {
 		return nil, apierrors.NewBadRequest(fmt.Sprintf("expected a %s, got %T", gvk.Kind, obj))
 	}
+	unknown, err := q.pruneUnknown(obj, validation)
+	if err != nil {
+		return nil, err
+	}
+	q.warnings = append(q.warnings, unknown...)
 	return obj, nil
 }
 
@@ -325,6 +330,9 @@ func toServed(res *registry.Resource, obj runtime.Object) (runtime.Object, error
 	if obj == nil || !res.Converts() {
 		return obj, nil
 	}
+	if out, ok := convertCustom(obj, res.GroupVersion().String()); ok {
+		return out, nil
+	}
 	out := res.New()
 	if err := apis.Scheme.Convert(obj, out, nil); err != nil {
 		return nil, fmt.Errorf("convert %s to %s: %w", res.StorageGVK(), res.GroupVersionKind(), err)
@@ -337,6 +345,9 @@ func toServed(res *registry.Resource, obj runtime.Object) (runtime.Object, error
 func toStored(res *registry.Resource, obj runtime.Object) (runtime.Object, error) {
 	if !res.Converts() {
 		return obj, nil
+	}
+	if out, ok := convertCustom(obj, res.StorageGVK().GroupVersion().String()); ok {
+		return out, nil
 	}
 	out, err := apis.Scheme.New(res.StorageGVK())
 	if err != nil {

@@ -86,6 +86,7 @@ type Server struct {
 	metrics   *metrics
 	admission *admission
 	openapi   http.Handler
+	crds      *crdServing
 
 	mu        sync.Mutex
 	listening net.Addr
@@ -162,6 +163,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}); err != nil {
 		return fmt.Errorf("configure http2: %w", err)
 	}
+	s.startCRDs(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(tls.NewListener(ln, tlsCfg)) }()
 	s.ready.Store(true)

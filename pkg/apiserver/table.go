@@ -80,6 +80,8 @@ func partialObjectMetadata(obj runtime.Object) *metav1.PartialObjectMetadata {
 		if om, ok := a.GetObjectMeta().(*metav1.ObjectMeta); ok {
 			p.ObjectMeta = *om
 		}
+	} else if om, ok := unstructuredMeta(obj); ok {
+		p.ObjectMeta = om
 	}
 	return p
 }

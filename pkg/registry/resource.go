@@ -7,6 +7,7 @@ package registry
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -64,6 +65,10 @@ type Resource struct {
 	Create func(ctx context.Context, obj runtime.Object) (runtime.Object, error)
 	// StorageVersionHash is advertised in discovery; empty derives one.
 	StorageVersionHash string
+
+	// Prune, when set, drops unknown fields from a decoded object (custom
+	// resources) and returns their paths for fieldValidation.
+	Prune func(obj runtime.Object) []string
 
 	// Store is set when the server registers the resource with storage.
 	Store *storage.Resource
@@ -234,6 +239,7 @@ type TableConvertor interface {
 
 // Registry is the set of served resources.
 type Registry struct {
+	mu        sync.RWMutex
 	resources []*Resource
 	byGVR     map[schema.GroupVersionResource]*Resource
 	byType    map[string]*Resource // Go type name of New() → storage-version resource
@@ -246,6 +252,8 @@ func New() *Registry {
 
 // Add registers resources; a duplicate is a programming error reported as one.
 func (g *Registry) Add(rs ...*Resource) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	for _, r := range rs {
 		gvr := schema.GroupVersionResource{Group: r.Group, Version: r.Version, Resource: r.Name}
 		if _, dup := g.byGVR[gvr]; dup {
@@ -257,6 +265,9 @@ func (g *Registry) Add(rs ...*Resource) error {
 		g.byGVR[gvr] = r
 		g.resources = append(g.resources, r)
 		key := fmt.Sprintf("%T", r.New())
+		if _, unstructured := r.New().(runtime.Unstructured); unstructured {
+			continue
+		}
 		if _, ok := g.byType[key]; !ok || !r.Converts() {
 			g.byType[key] = r
 		}
@@ -265,13 +276,51 @@ func (g *Registry) Add(rs ...*Resource) error {
 }
 
 // Get finds a resource by group, version and plural name.
-func (g *Registry) Get(gvr schema.GroupVersionResource) *Resource { return g.byGVR[gvr] }
+func (g *Registry) Get(gvr schema.GroupVersionResource) *Resource {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return g.byGVR[gvr]
+}
 
 // All returns every resource in registration order.
-func (g *Registry) All() []*Resource { return g.resources }
+func (g *Registry) All() []*Resource {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return g.resources[:len(g.resources):len(g.resources)]
+}
 
-// ForObject finds the resource whose served type obj is.
+// Remove unregisters a resource added while serving (a custom resource version).
+func (g *Registry) Remove(gvr schema.GroupVersionResource) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	r := g.byGVR[gvr]
+	if r == nil {
+		return
+	}
+	delete(g.byGVR, gvr)
+	out := make([]*Resource, 0, len(g.resources))
+	for _, x := range g.resources {
+		if x != r {
+			out = append(out, x)
+		}
+	}
+	g.resources = out
+}
+
+// ForObject finds the resource whose served type obj is. Unstructured objects
+// (custom resources) are found by their apiVersion and kind.
 func (g *Registry) ForObject(obj runtime.Object) *Resource {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	if _, ok := obj.(runtime.Unstructured); ok {
+		gvk := obj.GetObjectKind().GroupVersionKind()
+		for _, r := range g.resources {
+			if r.GroupVersionKind() == gvk {
+				return r
+			}
+		}
+		return nil
+	}
 	return g.byType[fmt.Sprintf("%T", obj)]
 }
 

@@ -35,6 +35,8 @@ type ResourceOptions struct {
 	// Attrs returns what label and field selectors see; nil means labels plus
 	// metadata.name and metadata.namespace.
 	Attrs AttrFunc
+	// JSON stores objects as JSON and decodes them as unstructured (custom resources).
+	JSON bool
 }
 
 func (o *ResourceOptions) validate() error {
@@ -151,6 +153,9 @@ func (r *Resource) scopePrefix(namespace string) string {
 }
 
 func (r *Resource) decode(data []byte, rev int64) (runtime.Object, error) {
+	if r.opts.JSON {
+		return r.decodeJSON(data, rev)
+	}
 	obj := r.opts.NewFunc()
 	out, _, err := r.s.codec.Decode(data, nil, obj)
 	if err != nil {
@@ -167,6 +172,9 @@ func (r *Resource) decode(data []byte, rev int64) (runtime.Object, error) {
 
 // encode writes obj (whose resourceVersion is cleared for the write) for etcd.
 func (r *Resource) encode(obj runtime.Object) ([]byte, error) {
+	if r.opts.JSON {
+		return r.encodeJSON(obj)
+	}
 	m, ok := obj.(metav1.Object)
 	if !ok {
 		return nil, fmt.Errorf("encode %s: %T has no object metadata", r.opts.GroupResource, obj)

@@ -10,6 +10,7 @@ import (
 	"github.com/minik8s/minik8s/pkg/apis"
 	"github.com/minik8s/minik8s/pkg/registry"
 	"github.com/minik8s/minik8s/pkg/registry/admissionregistration"
+	"github.com/minik8s/minik8s/pkg/registry/apiextensions"
 	"github.com/minik8s/minik8s/pkg/registry/apps"
 	"github.com/minik8s/minik8s/pkg/registry/authentication"
 	"github.com/minik8s/minik8s/pkg/registry/authorization"
@@ -67,6 +68,7 @@ func Build(opts Options) (*registry.Registry, error) {
 		node.Resources(),
 		discovery.Resources(),
 		flowcontrol.Resources(),
+		apiextensions.Resources(),
 	}
 	for _, g := range groups {
 		if err := r.Add(g...); err != nil {

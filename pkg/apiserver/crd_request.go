@@ -1,0 +1,77 @@
+package apiserver
+
+import (
+	"fmt"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/minik8s/minik8s/pkg/registry"
+)
+
+// isCustom reports whether res serves custom resources (unstructured objects).
+func isCustom(res *registry.Resource) bool {
+	_, ok := res.New().(runtime.Unstructured)
+	return ok
+}
+
+// customPatchTypes are the patch types custom resources accept: no strategic merge.
+var customPatchTypes = []string{string(types.JSONPatchType), string(types.MergePatchType), string(types.ApplyYAMLPatchType)}
+
+// checkCustomPatchType refuses strategic merge patches of custom resources (415).
+func (q *request) checkCustomPatchType(pt string) error {
+	if isCustom(q.res) && pt == string(types.StrategicMergePatchType) {
+		return newUnsupportedMediaType(pt, customPatchTypes...)
+	}
+	return nil
+}
+
+// pruneUnknown drops fields the custom resource's schema does not know; Strict
+// refuses them, Warn reports them, as upstream's unknown field errors.
+func (q *request) pruneUnknown(obj runtime.Object, validation string) ([]string, error) {
+	if q.res.Prune == nil {
+		return nil, nil
+	}
+	unknown := q.res.Prune(obj)
+	if len(unknown) == 0 || validation == "Ignore" {
+		return nil, nil
+	}
+	msgs := make([]string, 0, len(unknown))
+	for _, p := range unknown {
+		msgs = append(msgs, fmt.Sprintf("unknown field %q", p))
+	}
+	if validation == "Strict" {
+		gvk := q.res.GroupVersionKind()
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("%s in version %q cannot be handled as a %s: strict decoding error: %s",
+			gvk.Kind, gvk.Version, gvk.Kind, strings.Join(msgs, ", ")))
+	}
+	return msgs, nil
+}
+
+// convertCustom rewrites a custom resource's apiVersion (conversion strategy None).
+func convertCustom(obj runtime.Object, apiVersion string) (runtime.Object, bool) {
+	u, ok := obj.(*unstructured.Unstructured)
+	if !ok {
+		return nil, false
+	}
+	out := u.DeepCopy()
+	out.SetAPIVersion(apiVersion)
+	return out, true
+}
+
+// unstructuredMeta reads the metadata of a custom resource.
+func unstructuredMeta(obj runtime.Object) (metav1.ObjectMeta, bool) {
+	u, ok := obj.(*unstructured.Unstructured)
+	if !ok {
+		return metav1.ObjectMeta{}, false
+	}
+	var om metav1.ObjectMeta
+	if md, ok := u.Object["metadata"].(map[string]interface{}); ok {
+		_ = runtime.DefaultUnstructuredConverter.FromUnstructured(md, &om)
+	}
+	return om, true
+}

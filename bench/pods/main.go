@@ -101,10 +101,11 @@ func run(binary, counts string, rounds int, idle time.Duration) error {
 	if err := waitNodeReady(ctx, cs, "bench"); err != nil {
 		return err
 	}
+	sock := filepath.Join(agentDir, "agent", "containerd", "containerd.sock")
 	time.Sleep(idle)
 	idleRSS := rss(agent.Process.Pid)
 	// Warm up: the busybox image is imported and one pod has run.
-	if _, err := round(ctx, cs, 1); err != nil {
+	if _, err := round(ctx, cs, 1, sock); err != nil {
 		return err
 	}
 	fmt.Printf("\nPod start-up latency (create → Running seen on a watch), %s\n\n", time.Now().Format(time.RFC3339))
@@ -113,7 +114,7 @@ func run(binary, counts string, rounds int, idle time.Duration) error {
 		n, _ := strconv.Atoi(c)
 		var lat []time.Duration
 		for r := 0; r < rounds; r++ {
-			l, err := round(ctx, cs, n)
+			l, err := round(ctx, cs, n, sock)
 			if err != nil {
 				return err
 			}
@@ -128,7 +129,7 @@ func run(binary, counts string, rounds int, idle time.Duration) error {
 }
 
 // round creates n pods at once and returns each one's time to Running.
-func round(ctx context.Context, cs kubernetes.Interface, n int) ([]time.Duration, error) {
+func round(ctx context.Context, cs kubernetes.Interface, n int, sock string) ([]time.Duration, error) {
 	ns := "default"
 	pods := cs.CoreV1().Pods(ns)
 	prefix := fmt.Sprintf("b%d-", time.Now().UnixNano()%1000000)
@@ -192,6 +193,9 @@ func round(ctx context.Context, cs kubernetes.Interface, n int) ([]time.Duration
 			return nil, err
 		}
 		if len(l.Items) == 0 {
+			// Start the next round on a quiet node: the agent removes the last
+			// round's containers and sandboxes after the API forgot the pods.
+			waitRuntimeEmpty(sock, time.Minute)
 			return lat, nil
 		}
 		time.Sleep(200 * time.Millisecond)

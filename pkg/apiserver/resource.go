@@ -331,6 +331,8 @@ func toServed(res *registry.Resource, obj runtime.Object) (runtime.Object, error
 		return obj, nil
 	}
 	if out, ok := convertCustom(obj, res.GroupVersion().String()); ok {
+		// Defaults added to the schema since the object was written apply on read.
+		res.Strategy.Default(out)
 		return out, nil
 	}
 	out := res.New()

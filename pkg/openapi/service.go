@@ -160,6 +160,10 @@ func (s *Service) routes(defs *definitions) []*route {
 	seen := map[schema.GroupVersion]bool{}
 	var gvs []schema.GroupVersion
 	for _, res := range s.cfg.Registry.All() {
+		if res.Custom {
+			// Custom resources have no Go types; their schemas are not published yet.
+			continue
+		}
 		out = append(out, newResourceRoutes(res, s.cfg.Scheme, opts, schemas).routes()...)
 		if gv := res.GroupVersion(); !seen[gv] {
 			seen[gv] = true

@@ -66,6 +66,8 @@ type Resource struct {
 	// StorageVersionHash is advertised in discovery; empty derives one.
 	StorageVersionHash string
 
+	// Custom marks a custom resource: unstructured, stored as JSON.
+	Custom bool
 	// Prune, when set, drops unknown fields from a decoded object (custom
 	// resources) and returns their paths for fieldValidation.
 	Prune func(obj runtime.Object) []string
@@ -98,7 +100,9 @@ func (r *Resource) StorageGVK() schema.GroupVersionKind {
 }
 
 // Converts reports whether the served version differs from the stored one.
-func (r *Resource) Converts() bool { return r.StorageGVK() != r.GroupVersionKind() }
+// Custom resources always do: reads rewrite apiVersion and apply the schema's
+// defaults, as upstream does for objects read from storage.
+func (r *Resource) Converts() bool { return r.Custom || r.StorageGVK() != r.GroupVersionKind() }
 
 // DefaultVerbs is what a full resource supports.
 var DefaultVerbs = []string{"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}

@@ -89,6 +89,7 @@ func CustomResources(crd *apiextv1.CustomResourceDefinition) ([]*registry.Resour
 			KeyPrefix:   crd.Spec.Group + "/" + names.Plural,
 			StorageKind: gvk.GroupVersion().WithKind(names.Kind),
 			Strategy:    cr,
+			Custom:      true,
 			Status:      cr.status,
 			Prune:       cr.prune,
 			Table:       printerColumns(v.AdditionalPrinterColumns),

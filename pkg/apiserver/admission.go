@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	admissionv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -21,12 +22,23 @@ var immortalNamespaces = map[string]bool{"default": true, "kube-system": true, "
 // admission runs the built-in admission rules every write passes.
 type admission struct {
 	reg *registry.Registry
+	vap *vapEngine
 }
 
-func newAdmission(reg *registry.Registry) *admission { return &admission{reg: reg} }
+func newAdmission(reg *registry.Registry) *admission {
+	return &admission{reg: reg, vap: newVAPEngine(reg)}
+}
 
-// admitCreate: the namespace must exist and not be terminating.
+// admitCreate runs the built-in rules, then the ValidatingAdmissionPolicies.
 func (a *admission) admitCreate(ctx context.Context, res *registry.Resource, obj runtime.Object) error {
+	if err := a.admitCreateBuiltin(ctx, res, obj); err != nil {
+		return err
+	}
+	return a.vap.admit(ctx, admissionv1.Create, res, obj, nil, obj.(metav1.Object).GetNamespace(), obj.(metav1.Object).GetName())
+}
+
+// admitCreateBuiltin: the namespace must exist and not be terminating.
+func (a *admission) admitCreateBuiltin(ctx context.Context, res *registry.Resource, obj runtime.Object) error {
 	if !res.Namespaced {
 		return nil
 	}
@@ -56,9 +68,9 @@ func (a *admission) admitCreate(ctx context.Context, res *registry.Resource, obj
 	return nil
 }
 
-// admitUpdate has no rules yet; the hook is where quota and limit checks go.
+// admitUpdate runs the ValidatingAdmissionPolicies; quota and limit checks go here too.
 func (a *admission) admitUpdate(ctx context.Context, res *registry.Resource, obj, old runtime.Object) error {
-	return nil
+	return a.vap.admit(ctx, admissionv1.Update, res, obj, old, obj.(metav1.Object).GetNamespace(), obj.(metav1.Object).GetName())
 }
 
 // admitDelete forbids deleting the namespaces the cluster needs.
@@ -66,5 +78,5 @@ func (a *admission) admitDelete(ctx context.Context, res *registry.Resource, nam
 	if res.Name == "namespaces" && res.Group == "" && immortalNamespaces[name] {
 		return apierrors.NewForbidden(res.GroupResource(), name, fmt.Errorf("this namespace may not be deleted"))
 	}
-	return nil
+	return a.vap.admit(ctx, admissionv1.Delete, res, nil, nil, namespace, name)
 }

@@ -47,7 +47,7 @@ func (q *request) create() error {
 	if err != nil {
 		return err
 	}
-	created, err := q.s.createObject(q.ctx(), q.res, obj, opts)
+	created, err := q.s.createObject(withAdmissionWarnings(q.ctx(), &q.warnings), q.res, obj, opts)
 	if err != nil {
 		return err
 	}
@@ -83,6 +83,7 @@ func (q *request) createVirtual() error {
 // validation, managed fields, hooks and the storage write.
 func (s *Server) createObject(ctx context.Context, res *registry.Resource, obj runtime.Object, opts writeOptions) (runtime.Object, error) {
 	res.Strategy.Default(obj)
+	ctx = withAdmissionWrite(ctx, "", opts.dryRun)
 	if err := s.admission.admitCreate(ctx, res, obj); err != nil {
 		return nil, err
 	}
@@ -138,6 +139,7 @@ var errDryRunDone = errors.New("dry run")
 func (s *Server) updateObject(ctx context.Context, res *registry.Resource, namespace, name, subresource string,
 	allowCreate bool, rules updateRules, opts writeOptions, fn updateFunc) (runtime.Object, bool, error) {
 	key := res.Store.Key(namespace, name)
+	ctx = withAdmissionWrite(ctx, subresource, opts.dryRun)
 	var result runtime.Object
 	var undo func()
 	wasCreate := false
@@ -273,7 +275,7 @@ func (q *request) update(subresource string) error {
 		}
 		return o, nil
 	}
-	out, created, err := q.s.updateObject(q.ctx(), q.res, q.info.Namespace, q.info.Name, subresource,
+	out, created, err := q.s.updateObject(withAdmissionWarnings(q.ctx(), &q.warnings), q.res, q.info.Namespace, q.info.Name, subresource,
 		allowsCreateOnUpdate(q.res) && subresource == "", rules, opts, fn)
 	if err != nil {
 		return err

@@ -139,3 +139,25 @@ func TestCustomResourceStrategy(t *testing.T) {
 		t.Errorf("row = %v, %v", row, err)
 	}
 }
+
+func TestCustomResourceSelectableFields(t *testing.T) {
+	crd := testCRD()
+	crd.Spec.Versions[0].SelectableFields = []apiextv1.SelectableField{{JSONPath: ".spec.color"}, {JSONPath: ".spec.size"}}
+	strategy{}.Default(crd)
+	strategy{}.PrepareForCreate(context.Background(), crd)
+	if errs := (strategy{}).Validate(context.Background(), crd); len(errs) > 0 {
+		t.Fatalf("selectable fields refused: %v", errs)
+	}
+	rs, err := CustomResources(crd)
+	if err != nil || rs[0].Fields == nil {
+		t.Fatalf("CustomResources = %v, %v", rs, err)
+	}
+	u := &unstructured.Unstructured{Object: map[string]interface{}{"spec": map[string]interface{}{"color": "red", "size": int64(4)}}}
+	got := rs[0].Fields(u)
+	if got["spec.color"] != "red" || got["spec.size"] != "4" {
+		t.Errorf("fields = %v", got)
+	}
+	if empty := rs[0].Fields(rs[0].New()); len(empty) != 2 {
+		t.Errorf("fields of an empty object = %v", empty)
+	}
+}

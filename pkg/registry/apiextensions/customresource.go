@@ -3,6 +3,7 @@ package apiextensions
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	apiext "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
@@ -97,6 +98,9 @@ func CustomResources(crd *apiextv1.CustomResourceDefinition) ([]*registry.Resour
 		res.StorageKind.Version = storageVersion
 		if v.Subresources != nil && v.Subresources.Scale != nil {
 			res.Scale = scaleSubresource(v.Subresources.Scale)
+		}
+		if len(v.SelectableFields) > 0 {
+			res.Fields = selectableFields(v.SelectableFields)
 		}
 		out = append(out, res)
 	}
@@ -291,4 +295,39 @@ func nestedInt32(obj map[string]interface{}, path []string) int32 {
 		return int32(n)
 	}
 	return 0
+}
+
+// selectableFields returns the field-selector fields a CRD version declares,
+// named by their JSON paths without the leading dot.
+func selectableFields(sfs []apiextv1.SelectableField) func(obj runtime.Object) map[string]string {
+	paths := make([][]string, 0, len(sfs))
+	for _, sf := range sfs {
+		paths = append(paths, strings.Split(strings.TrimPrefix(sf.JSONPath, "."), "."))
+	}
+	return func(obj runtime.Object) map[string]string {
+		out := make(map[string]string, len(paths))
+		u, _ := obj.(*unstructured.Unstructured)
+		for _, p := range paths {
+			name := strings.Join(p, ".")
+			out[name] = ""
+			if u == nil {
+				continue
+			}
+			v, found, err := unstructured.NestedFieldNoCopy(u.Object, p...)
+			if !found || err != nil || v == nil {
+				continue
+			}
+			switch x := v.(type) {
+			case string:
+				out[name] = x
+			case bool:
+				out[name] = strconv.FormatBool(x)
+			case int64:
+				out[name] = strconv.FormatInt(x, 10)
+			default:
+				out[name] = fmt.Sprint(x)
+			}
+		}
+		return out
+	}
 }

@@ -77,7 +77,8 @@ func (q *request) delete() error {
 	if err != nil {
 		return err
 	}
-	if err := q.s.admission.admitDelete(q.ctx(), q.res, q.info.Namespace, q.info.Name); err != nil {
+	actx := withAdmissionWrite(withAdmissionWarnings(q.ctx(), &q.warnings), "", len(opts.DryRun) > 0)
+	if err := q.s.admission.admitDelete(actx, q.res, q.info.Namespace, q.info.Name); err != nil {
 		return err
 	}
 	obj, deleted, err := q.s.deleteObject(q.ctx(), q.res, q.info.Namespace, q.info.Name, opts)
@@ -305,7 +306,7 @@ func (q *request) deleteCollection() error {
 	var deleted []runtime.Object
 	for _, obj := range result.Items {
 		m := obj.(metav1.Object)
-		if err := q.s.admission.admitDelete(q.ctx(), q.res, m.GetNamespace(), m.GetName()); err != nil {
+		if err := q.s.admission.admitDelete(withAdmissionWrite(q.ctx(), "", len(opts.DryRun) > 0), q.res, m.GetNamespace(), m.GetName()); err != nil {
 			if apierrors.IsForbidden(err) {
 				continue
 			}

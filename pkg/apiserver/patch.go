@@ -91,7 +91,7 @@ func (q *request) patch(subresource string) error {
 		q.res.Strategy.Default(obj)
 		return obj, nil
 	}
-	out, created, err := q.s.updateObject(q.ctx(), q.res, q.info.Namespace, q.info.Name, subresource,
+	out, created, err := q.s.updateObject(withAdmissionWarnings(q.ctx(), &q.warnings), q.res, q.info.Namespace, q.info.Name, subresource,
 		apply && subresource == "", rules, opts, fn)
 	q.warnings = append(q.warnings, patchWarnings...)
 	if err != nil {

@@ -76,7 +76,7 @@ func (q *request) serveScale() error {
 	if q.info.Verb == "patch" {
 		patchType = q.r.Header.Get("Content-Type")
 	}
-	out, _, err := q.s.updateObject(q.ctx(), q.res, q.info.Namespace, q.info.Name, "scale", false,
+	out, _, err := q.s.updateObject(withAdmissionWarnings(q.ctx(), &q.warnings), q.res, q.info.Namespace, q.info.Name, "scale", false,
 		updateRules{unconditional: true}, opts, func(ctx context.Context, existing runtime.Object) (runtime.Object, error) {
 			cur, err := scaleOf(q.res, existing)
 			if err != nil {

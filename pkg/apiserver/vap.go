@@ -334,8 +334,10 @@ func (e *vapEngine) evalBinding(ctx context.Context, a *vapAttrs, p *admissionv1
 				case admissionv1.Deny:
 					out = append(out, d)
 				case admissionv1.Warn:
-					if a.info.warnings != nil {
-						*a.info.warnings = append(*a.info.warnings, fmt.Sprintf("Validation failed for ValidatingAdmissionPolicy '%s' with binding '%s': %s", p.Name, b.Name, d.message))
+					// An update retried on a conflict is admitted again: warn once.
+					w := fmt.Sprintf("Validation failed for ValidatingAdmissionPolicy '%s' with binding '%s': %s", p.Name, b.Name, d.message)
+					if a.info.warnings != nil && !containsString(*a.info.warnings, w) {
+						*a.info.warnings = append(*a.info.warnings, w)
 					}
 				}
 			}

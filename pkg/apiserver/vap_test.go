@@ -133,7 +133,7 @@ func TestVAPWarnIgnoreAndDelete(t *testing.T) {
 	ns := vapNamespace(t)
 	path := "/api/v1/namespaces/" + ns + "/configmaps"
 	policy, binding := vapInstall(t, ns, fmt.Sprintf(`{"failurePolicy":"Ignore","matchConstraints":%s,
-		"validations":[{"expression":"object.data.ok == 'yes'","message":"not ok"}]}`, vapRules(ns, `"CREATE"`)),
+		"validations":[{"expression":"object.data.ok == 'yes'","message":"not ok"}]}`, vapRules(ns, `"CREATE","UPDATE"`)),
 		fmt.Sprintf(`{"policyName":%q,"validationActions":["Warn","Audit"],"matchResources":{"namespaceSelector":{"matchLabels":{%q:"true"}},
 			"objectSelector":{"matchLabels":{"app":"x"}}}}`, ns+"-policy", ns))
 	want := fmt.Sprintf("Validation failed for ValidatingAdmissionPolicy '%s' with binding '%s': not ok", policy, binding)
@@ -144,6 +144,12 @@ func TestVAPWarnIgnoreAndDelete(t *testing.T) {
 	}, func(r reply) bool { return r.code == http.StatusCreated && len(r.warnings(t)) > 0 })
 	if w := r.warnings(t); len(w) != 1 || w[0] != want {
 		t.Errorf("warnings %q, want %q", w, want)
+	}
+	// Patches are updates and warn too, once.
+	r = call(t, "PATCH", path+"/w1", `{"metadata":{"annotations":{"a":"b"}}}`, "Content-Type", "application/merge-patch+json").
+		must(t, http.StatusOK)
+	if w := r.warnings(t); len(w) != 1 || w[0] != want {
+		t.Errorf("patch warnings %q, want %q", w, want)
 	}
 	// An evaluation error (no such key) is ignored under failurePolicy Ignore.
 	if r := call(t, "POST", path, vapCM("nokey", `{}`)).must(t, http.StatusCreated); len(r.warnings(t)) != 0 {

@@ -277,6 +277,9 @@ func (c *crdServing) cleanupPending(ctx context.Context) {
 // crdChanged makes discovery and OpenAPI show the current custom resources.
 func (s *Server) crdChanged() {
 	s.discovery.invalidate()
+	if inv, ok := s.openapi.(interface{ Invalidate() }); ok {
+		inv.Invalidate()
+	}
 }
 
 // forgetGroup drops the field managers of a group's kinds (their CRD changed).

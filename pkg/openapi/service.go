@@ -110,6 +110,8 @@ func (s *Service) build(resources int) (*documents, error) {
 	for _, r := range routes {
 		r.schemas(roots)
 	}
+	custom := s.customResources()
+	addCustomRoots(custom, roots, defs)
 	used, missing := defs.closure(roots)
 	if len(missing) > 0 {
 		s.cfg.Logger.Warn("OpenAPI documents reference types without a schema; regenerate pkg/openapi/definitions.bin.gz", "types", missing)
@@ -121,7 +123,7 @@ func (s *Service) build(resources int) (*documents, error) {
 	d := &documents{resources: resources, modified: time.Now().UTC().Truncate(time.Second),
 		v3: map[string]*blob{}, v3proto: map[string]*blob{}}
 	c := newCompressor()
-	if err := swaggerDocument(c.start(), routes, defs, s.cfg.Version); err != nil {
+	if err := swaggerDocument(c.start(), routes, defs, s.cfg.Version, customV2Definitions(custom)); err != nil {
 		return nil, err
 	}
 	if d.v2, err = c.finish(); err != nil {
@@ -131,6 +133,20 @@ func (s *Service) build(resources int) (*documents, error) {
 	index := v3Index{Paths: map[string]v3IndexEntry{}}
 	for doc, rs := range routesByDoc(routes) {
 		if err := openAPI3Document(c.start(), rs, defs, s.cfg.Version); err != nil {
+			return nil, fmt.Errorf("OpenAPI v3 document %s: %w", doc, err)
+		}
+		b, err := c.finish()
+		if err != nil {
+			return nil, err
+		}
+		d.v3[doc] = b
+		index.Paths[doc] = v3IndexEntry{ServerRelativeURL: v3URL(doc, b.etag)}
+	}
+	for doc, rs := range customV3Documents(custom) {
+		if _, builtin := d.v3[doc]; builtin {
+			continue
+		}
+		if err := customV3Document(c.start(), rs, defs, s.cfg.Version); err != nil {
 			return nil, fmt.Errorf("OpenAPI v3 document %s: %w", doc, err)
 		}
 		b, err := c.finish()

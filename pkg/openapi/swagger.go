@@ -63,7 +63,7 @@ var httpsOnly = []string{"https"}
 
 // swaggerDocument writes the v2 document of the routes with the schemas they
 // use to out.
-func swaggerDocument(out io.Writer, routes []*route, defs *definitions, version string) error {
+func swaggerDocument(out io.Writer, routes []*route, defs *definitions, version string, extra map[string]json.RawMessage) error {
 	paths := map[string]*v2PathItem{}
 	roots := map[string]bool{}
 	for _, r := range routes {
@@ -100,6 +100,7 @@ func swaggerDocument(out io.Writer, routes []*route, defs *definitions, version 
 	pathItems(w, paths)
 	w.raw(`,"definitions":{`)
 	w.schemas(names, defs, false)
+	writeRawDefinitions(w, extra, len(names) == 0)
 	w.raw(`},"parameters":`)
 	w.json(shared)
 	w.raw(`,"securityDefinitions":{"BearerToken":{"description":"Bearer Token authentication","type":"apiKey","name":"authorization","in":"header"}},"security":[{"BearerToken":[]}]}`)

@@ -6,6 +6,7 @@ package registry
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 
@@ -68,12 +69,22 @@ type Resource struct {
 
 	// Custom marks a custom resource: unstructured, stored as JSON.
 	Custom bool
+	// OpenAPI is a custom resource's published schema.
+	OpenAPI *CustomOpenAPI
 	// Prune, when set, drops unknown fields from a decoded object (custom
 	// resources) and returns their paths for fieldValidation.
 	Prune func(obj runtime.Object) []string
 
 	// Store is set when the server registers the resource with storage.
 	Store *storage.Resource
+}
+
+// CustomOpenAPI is what a custom resource adds to the OpenAPI documents: JSON
+// encoded v2 definitions, v3 component schemas and v3 paths, by name.
+type CustomOpenAPI struct {
+	V2Definitions map[string]json.RawMessage
+	V3Schemas     map[string]json.RawMessage
+	V3Paths       map[string]json.RawMessage
 }
 
 // GroupVersion of the served version.

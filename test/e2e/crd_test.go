@@ -50,6 +50,11 @@ func TestCustomResourceDefinitionThroughKubectl(t *testing.T) {
 		return want(s.Do("api-resources", "--api-group=e2e.example.com").Stdout, "gadgets")
 	})
 
+	// The schema is published: kubectl explain reads it from /openapi/v3.
+	framework.Eventually(t, 10*time.Second, func() error {
+		return want(s.Do("explain", "gadgets.spec").Stdout, "size\t<integer>")
+	})
+
 	framework.Contains(t, s.Apply("apiVersion: e2e.example.com/v1\nkind: Gadget\nmetadata:\n  name: g1\nspec:\n  color: red\n"), "gadget.e2e.example.com/g1 created")
 	framework.Matches(t, s.Run("get", "gadgets"), `(?m)^NAME\s+SIZE\s+COLOR\s+AGE\ng1\s+3\s+red\s+\d+s`)
 	framework.Contains(t, s.Run("get", "gd", "g1", "-o", "jsonpath={.spec.size},{.metadata.generation}"), "3,1")

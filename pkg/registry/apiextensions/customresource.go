@@ -99,6 +99,9 @@ func CustomResources(crd *apiextv1.CustomResourceDefinition) ([]*registry.Resour
 		if v.Subresources != nil && v.Subresources.Scale != nil {
 			res.Scale = scaleSubresource(v.Subresources.Scale)
 		}
+		if res.OpenAPI, err = customOpenAPI(crd, v.Name); err != nil {
+			return nil, err
+		}
 		if len(v.SelectableFields) > 0 {
 			res.Fields = selectableFields(v.SelectableFields)
 		}

@@ -30,6 +30,17 @@ func (q *request) checkCustomPatchType(pt string) error {
 	return nil
 }
 
+// applyUnknownError is the error a Strict server-side apply of a custom resource
+// with unknown fields gets, as upstream's typed patch conversion words it.
+func (q *request) applyUnknownError(patch *unstructured.Unstructured, unknown []string) error {
+	msgs := make([]string, 0, len(unknown))
+	for _, p := range unknown {
+		msgs = append(msgs, fmt.Sprintf(".%s: field not declared in schema", p))
+	}
+	return apierrors.NewBadRequest(fmt.Sprintf("failed to create typed patch object (%s/%s; %s): %s",
+		q.info.Namespace, q.info.Name, q.res.GroupVersionKind(), strings.Join(msgs, "\n")))
+}
+
 // pruneUnknown drops fields the custom resource's schema does not know; Strict
 // refuses them, Warn reports them, as upstream's unknown field errors.
 func (q *request) pruneUnknown(obj runtime.Object, validation string) ([]string, error) {

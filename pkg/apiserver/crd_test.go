@@ -134,3 +134,24 @@ func storageOptionsFor(prefix string) storage.ResourceOptions {
 }
 
 func storageListAll() storage.ListOptions { return storage.ListOptions{} }
+
+func TestCustomResourceApplyUnknownFields(t *testing.T) {
+	startTestCRDs()
+	crd := strings.ReplaceAll(testCRDJSON, "widgets", "gizmos")
+	crd = strings.ReplaceAll(crd, `"Widget"`, `"Gizmo"`)
+	call(t, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd).must(t, 201)
+	defer call(t, "DELETE", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gizmos.test.example.com", nil)
+	base := "/apis/test.example.com/v1/namespaces/default/gizmos"
+	waitFor(t, "the gizmos resource", func() bool { return call(t, "GET", base, nil).code == 200 })
+	body := "apiVersion: test.example.com/v1\nkind: Gizmo\nmetadata:\n  name: g1\n  unknownMeta: x\nunknownField: y\nspec:\n  color: red\n"
+	r := call(t, "PATCH", base+"/g1?fieldManager=m&fieldValidation=Strict", body, "Content-Type", "application/apply-patch+yaml").must(t, 400)
+	for _, want := range []string{".unknownField: field not declared in schema", ".metadata.unknownMeta: field not declared in schema"} {
+		if !strings.Contains(string(r.body), want) {
+			t.Errorf("apply error lacks %q: %s", want, r.body)
+		}
+	}
+	r = call(t, "PATCH", base+"/g1?fieldManager=m", body, "Content-Type", "application/apply-patch+yaml").must(t, 201)
+	if w := r.warnings(t); len(w) != 2 {
+		t.Errorf("warnings = %v", w)
+	}
+}

@@ -210,6 +210,9 @@ func (q *request) applyPatch(existing runtime.Object, body []byte, subresource, 
 		}
 		unknown := unknownApplyFields(q, patchObj)
 		if q.res.Prune != nil {
+			if paths := q.res.Prune(patchObj.DeepCopy()); len(paths) > 0 && validation == "Strict" {
+				return nil, nil, q.applyUnknownError(patchObj, paths)
+			}
 			pruned, err := q.pruneUnknown(patchObj.DeepCopy(), validation)
 			if err != nil {
 				return nil, nil, err

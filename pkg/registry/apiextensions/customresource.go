@@ -126,10 +126,19 @@ var (
 // prune drops the fields the schema does not know and returns their paths.
 func (c *customResource) prune(obj runtime.Object) []string {
 	u, ok := obj.(*unstructured.Unstructured)
-	if !ok || c.structural == nil {
+	if !ok {
 		return nil
 	}
-	return structuralpruning.PruneWithOptions(u.Object, c.structural, true, structuralschema.UnknownFieldPathOptions{TrackUnknownFieldPaths: true})
+	var unknown []string
+	if c.structural != nil {
+		unknown = structuralpruning.PruneWithOptions(u.Object, c.structural, true, structuralschema.UnknownFieldPathOptions{TrackUnknownFieldPaths: true})
+	}
+	// Unknown fields of metadata (at the root and in embedded resources) go too.
+	if _, meta := structuralobjectmeta.CoerceWithOptions(nil, u.Object, c.structural, true,
+		structuralobjectmeta.CoerceOptions{DropInvalidFields: true, ReturnUnknownFieldPaths: true}); len(meta) > 0 {
+		unknown = append(unknown, meta...)
+	}
+	return unknown
 }
 
 // Default implements registry.Strategy: the schema's defaults.

@@ -11,14 +11,20 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	apiregistrationv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
 
 	"github.com/minik8s/minik8s/pkg/apiserver"
+	"github.com/minik8s/minik8s/pkg/registry"
+	"github.com/minik8s/minik8s/pkg/registry/apiregistration"
 )
 
 // reconcileSelf keeps the objects that describe the API server itself: the
 // Endpoints and EndpointSlice of the kubernetes Service (pointing at this
 // server) and the default ServiceCIDR, as upstream's apiserver does.
-func reconcileSelf(ctx context.Context, api *apiserver.Server, advertise net.IP, port int32, serviceCIDR string) error {
+func reconcileSelf(ctx context.Context, api *apiserver.Server, reg *registry.Registry, advertise net.IP, port int32, serviceCIDR string) error {
+	if err := publishLocalAPIServices(ctx, api, reg); err != nil {
+		return err
+	}
 	cidr := &networkingv1.ServiceCIDR{ObjectMeta: metav1.ObjectMeta{Name: "kubernetes"},
 		Spec: networkingv1.ServiceCIDRSpec{CIDRs: []string{serviceCIDR}}}
 	if err := api.Ensure(ctx, cidr); err != nil {
@@ -93,6 +99,44 @@ func advertiseAddress(bind string) net.IP {
 			if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && n.IP.IsGlobalUnicast() {
 				return n.IP
 			}
+		}
+	}
+	return nil
+}
+
+// publishLocalAPIServices records, as upstream's aggregator does, a "Local"
+// APIService for every built-in group version, marked Available.
+func publishLocalAPIServices(ctx context.Context, api *apiserver.Server, reg *registry.Registry) error {
+	seen := map[string]bool{}
+	for _, r := range reg.All() {
+		if r.Custom || seen[r.Version+"."+r.Group] {
+			continue
+		}
+		seen[r.Version+"."+r.Group] = true
+		groupPriority, versionPriority := int32(15000), int32(9)
+		if r.Group == "" {
+			groupPriority = 18000
+		}
+		if r.Version == "v1" {
+			versionPriority = 15
+		}
+		svc := apiregistration.Local(r.Group, r.Version, groupPriority, versionPriority)
+		if err := api.Ensure(ctx, svc); err != nil {
+			return fmt.Errorf("publish APIService %s: %w", svc.Name, err)
+		}
+		avail := svc.DeepCopy()
+		avail.Status.Conditions = []apiregistrationv1.APIServiceCondition{{Type: apiregistrationv1.Available,
+			Status: apiregistrationv1.ConditionTrue, Reason: "Local", Message: "Local APIServices are always available",
+			LastTransitionTime: metav1.Now()}}
+		if err := api.Reconcile(ctx, avail, "status", func(existing runtime.Object) bool {
+			for _, c := range existing.(*apiregistrationv1.APIService).Status.Conditions {
+				if c.Type == apiregistrationv1.Available && c.Status == apiregistrationv1.ConditionTrue {
+					return true
+				}
+			}
+			return false
+		}); err != nil {
+			return fmt.Errorf("mark APIService %s available: %w", svc.Name, err)
 		}
 	}
 	return nil

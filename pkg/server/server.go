@@ -166,7 +166,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := bootstrap(ctx, api, serviceIP.String(), int32(cfg.HTTPSPort)); err != nil {
 		return err
 	}
-	if err := reconcileSelf(ctx, api, advertiseAddress(cfg.BindAddress), int32(cfg.HTTPSPort), cfg.ServiceCIDR); err != nil {
+	if err := reconcileSelf(ctx, api, reg, advertiseAddress(cfg.BindAddress), int32(cfg.HTTPSPort), cfg.ServiceCIDR); err != nil {
 		return err
 	}
 	spec := kubeconfig.Spec{Server: url, CAPEM: crt.ca.CertPEM, Name: "minik8s", CertPEM: crt.admin.CertPEM, KeyPEM: crt.admin.KeyPEM}

@@ -11,6 +11,7 @@ import (
 	"github.com/minik8s/minik8s/pkg/registry"
 	"github.com/minik8s/minik8s/pkg/registry/admissionregistration"
 	"github.com/minik8s/minik8s/pkg/registry/apiextensions"
+	"github.com/minik8s/minik8s/pkg/registry/apiregistration"
 	"github.com/minik8s/minik8s/pkg/registry/apps"
 	"github.com/minik8s/minik8s/pkg/registry/authentication"
 	"github.com/minik8s/minik8s/pkg/registry/authorization"
@@ -69,6 +70,7 @@ func Build(opts Options) (*registry.Registry, error) {
 		discovery.Resources(),
 		flowcontrol.Resources(),
 		apiextensions.Resources(),
+		apiregistration.Resources(),
 	}
 	for _, g := range groups {
 		if err := r.Add(g...); err != nil {

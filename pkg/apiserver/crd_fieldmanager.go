@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/managedfields"
+	aggregatorac "k8s.io/kube-aggregator/pkg/client/applyconfiguration"
 	"sigs.k8s.io/structured-merge-diff/v6/typed"
 
 	"github.com/minik8s/minik8s/pkg/apis"
@@ -17,16 +18,20 @@ import (
 // groupTypeConverter sends apiextensions.k8s.io objects to that group's schema
 // and every other kind to the built-in one.
 type groupTypeConverter struct {
-	builtin, apiextensions managedfields.TypeConverter
+	builtin, apiextensions, apiregistration managedfields.TypeConverter
 }
 
 func newGroupTypeConverter(builtin managedfields.TypeConverter) managedfields.TypeConverter {
-	return &groupTypeConverter{builtin: builtin, apiextensions: apiextac.NewTypeConverter(apis.Scheme)}
+	return &groupTypeConverter{builtin: builtin, apiextensions: apiextac.NewTypeConverter(apis.Scheme),
+		apiregistration: aggregatorac.NewTypeConverter(apis.Scheme)}
 }
 
 func (c *groupTypeConverter) ObjectToTyped(obj runtime.Object, opts ...typed.ValidationOptions) (*typed.TypedValue, error) {
-	if obj.GetObjectKind().GroupVersionKind().Group == "apiextensions.k8s.io" {
+	switch obj.GetObjectKind().GroupVersionKind().Group {
+	case "apiextensions.k8s.io":
 		return c.apiextensions.ObjectToTyped(obj, opts...)
+	case "apiregistration.k8s.io":
+		return c.apiregistration.ObjectToTyped(obj, opts...)
 	}
 	return c.builtin.ObjectToTyped(obj, opts...)
 }

@@ -15,8 +15,7 @@ import (
 
 // isCustom reports whether res serves custom resources (unstructured objects).
 func isCustom(res *registry.Resource) bool {
-	_, ok := res.New().(runtime.Unstructured)
-	return ok
+	return res != nil && res.Custom
 }
 
 // customPatchTypes are the patch types custom resources accept: no strategic merge.

@@ -89,6 +89,13 @@ func serializerFor(mediaType string) (runtime.SerializerInfo, bool) {
 // negotiate picks the response form from the Accept header. allowTargets lists the
 // "as" conversions the endpoint can do.
 func negotiate(r *http.Request, allowTargets ...string) (output, error) {
+	return negotiateFor(r, false, allowTargets...)
+}
+
+// negotiateFor is negotiate for a resource; custom resources have no protobuf
+// form, so for them protobuf is offered only for metadata-only targets and a
+// client that also accepts JSON gets JSON, as upstream answers.
+func negotiateFor(r *http.Request, custom bool, allowTargets ...string) (output, error) {
 	accept := r.Header.Get("Accept")
 	pretty := isPretty(r)
 	if accept == "" {
@@ -123,6 +130,9 @@ func negotiate(r *http.Request, allowTargets ...string) (output, error) {
 				continue
 			}
 			target = as
+		}
+		if custom && mt == mediaProtobuf && (target == "" || target == targetTable) {
+			continue
 		}
 		return output{info: info, mediaType: mt, target: target, pretty: pretty}, nil
 	}

@@ -184,7 +184,7 @@ func (q *request) list() error {
 		Limit:       p.limit,
 		Continue:    p.cont,
 	}
-	out, err := negotiate(q.r, targetTable, targetPartialList)
+	out, err := negotiateFor(q.r, isCustom(q.res), targetTable, targetPartialList)
 	if err != nil {
 		return err
 	}

@@ -293,7 +293,7 @@ func (q *request) setWarnings() {
 
 // respond writes obj in the negotiated form.
 func (q *request) respond(code int, obj runtime.Object, targets ...string) error {
-	out, err := negotiate(q.r, targets...)
+	out, err := negotiateFor(q.r, isCustom(q.res), targets...)
 	if err != nil {
 		return err
 	}

@@ -45,7 +45,7 @@ func (q *request) watch() error {
 			return apierrors.NewInvalid(schema.GroupKind{Group: "meta.k8s.io", Kind: "ListOptions"}, "", errs)
 		}
 	}
-	out, err := negotiate(q.r, targetTable, targetPartial)
+	out, err := negotiateFor(q.r, isCustom(q.res), targetTable, targetPartial)
 	if err != nil {
 		return err
 	}

@@ -39,6 +39,7 @@ import (
 	"github.com/minik8s/minik8s/pkg/kubelet/prober"
 	"github.com/minik8s/minik8s/pkg/kubelet/runtime"
 	"github.com/minik8s/minik8s/pkg/kubelet/volumes"
+	"github.com/minik8s/minik8s/pkg/memory"
 )
 
 // Config configures the agent.
@@ -323,8 +324,14 @@ func (a *Agent) importImages(ctx context.Context, endpoint string) {
 	if _, _, err := im.ImportBytes(ctx, tarball, name); err != nil {
 		a.log.Error("import pause image", "err", err)
 	}
-	if _, err := im.ImportDir(ctx, filepath.Join(a.cfg.Dir, "images")); err != nil {
+	imported, err := im.ImportDir(ctx, filepath.Join(a.cfg.Dir, "images"))
+	if err != nil {
 		a.log.Warn("import images folder", "err", err)
+	}
+	if imported.Imported > 0 {
+		// Reading tarballs leaves megabytes of garbage the runtime would hand back
+		// only minutes later; an idle node should not carry it.
+		_, _ = memory.ReleaseStartupPages()
 	}
 }
 

@@ -34,6 +34,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "node e2e: skipping:", reason)
 		os.Exit(0)
 	}
+	hadHostport := map[string]bool{"iptables": hostportChainsExist("iptables"), "ip6tables": hostportChainsExist("ip6tables")}
 	dir, err := os.MkdirTemp("", "minik8s-node-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -66,6 +67,11 @@ func TestMain(m *testing.M) {
 		}
 	}
 	cleanupHost(dir, bridge)
+	for tool, had := range hadHostport {
+		if !had {
+			removeHostportChains(tool)
+		}
+	}
 	if code == 0 {
 		os.RemoveAll(dir)
 	} else {

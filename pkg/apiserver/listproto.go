@@ -25,26 +25,44 @@ func (q *request) writeProtobufList(result *storage.ListResult) error {
 	if err != nil {
 		return err
 	}
-	size := 1 + uvarintLen(uint64(len(meta))) + len(meta)
-	for _, b := range result.Protobuf {
-		size += 1 + uvarintLen(uint64(len(b))) + len(b)
-	}
-	body := make([]byte, 0, size)
-	body = appendField(body, 1, meta)
-	for _, b := range result.Protobuf {
-		body = appendField(body, 2, b)
-	}
 	gvk := q.res.GroupVersionKind()
-	unk := runtime.Unknown{TypeMeta: runtime.TypeMeta{APIVersion: gvk.GroupVersion().String(), Kind: gvk.Kind + "List"}, Raw: body}
-	enc, err := unk.Marshal()
+	out, err := protobufList(gvk.GroupVersion().String(), gvk.Kind+"List", meta, result.Protobuf)
 	if err != nil {
 		return err
 	}
-	out := make([]byte, 0, len(protobufPrefix)+len(enc))
-	out = append(append(out, protobufPrefix...), enc...)
 	q.setWarnings()
 	writeBytes(q.w, q.r, http.StatusOK, mediaProtobuf, out)
 	return nil
+}
+
+// protobufList encodes, in one allocation, what the protobuf serializer writes for
+// a list: the k8s prefix, then a runtime.Unknown (field 1 typeMeta, field 2 raw,
+// fields 3 and 4 the empty content encoding and type) whose raw bytes are the
+// list message (field 1 metadata, field 2 each item).
+func protobufList(apiVersion, kind string, meta []byte, items [][]byte) ([]byte, error) {
+	tm := runtime.TypeMeta{APIVersion: apiVersion, Kind: kind}
+	tmBytes, err := tm.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	bodyLen := 1 + uvarintLen(uint64(len(meta))) + len(meta)
+	for _, b := range items {
+		bodyLen += 1 + uvarintLen(uint64(len(b))) + len(b)
+	}
+	size := len(protobufPrefix) + 1 + uvarintLen(uint64(len(tmBytes))) + len(tmBytes) +
+		1 + uvarintLen(uint64(bodyLen)) + bodyLen + 2 + 2
+	out := make([]byte, 0, size)
+	out = append(out, protobufPrefix...)
+	out = appendField(out, 1, tmBytes)
+	out = append(out, byte(2<<3|2))
+	out = binary.AppendUvarint(out, uint64(bodyLen))
+	out = appendField(out, 1, meta)
+	for _, b := range items {
+		out = appendField(out, 2, b)
+	}
+	// contentEncoding and contentType, empty but present as gogo writes them.
+	out = append(out, byte(3<<3|2), 0, byte(4<<3|2), 0)
+	return out, nil
 }
 
 func appendField(b []byte, field int, msg []byte) []byte {

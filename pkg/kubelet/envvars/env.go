@@ -78,7 +78,7 @@ func (r *Resolver) Env(ctx context.Context, pod *corev1.Pod, c *corev1.Container
 	}
 	for _, e := range c.Env {
 		if e.ValueFrom == nil {
-			set(e.Name, expand(e.Value, vals))
+			set(e.Name, Expand(e.Value, vals))
 			continue
 		}
 		v, ok, err := r.valueFrom(ctx, pod, c, e.ValueFrom)
@@ -266,8 +266,9 @@ func linkVars(s *corev1.Service) []corev1.EnvVar {
 	return out
 }
 
-// expand replaces $(NAME) with earlier variables; $$ escapes; unknown names stay.
-func expand(s string, vals map[string]string) string {
+// Expand replaces $(NAME) with the named value, as upstream expands env values,
+// command, args and subPathExpr: $$ escapes a dollar; unknown names stay as written.
+func Expand(s string, vals map[string]string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		if s[i] != '$' || i+1 >= len(s) {

@@ -1,11 +1,11 @@
 package pods
 
 import (
-	"strings"
-
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/minik8s/minik8s/pkg/kubelet/envvars"
 )
 
 var metav1PatchOptions = metav1.PatchOptions{}
@@ -31,41 +31,9 @@ func expandCommand(c *corev1.Container, env []corev1.EnvVar) ([]string, []string
 		}
 		out := make([]string, len(in))
 		for i, s := range in {
-			out[i] = ExpandVars(s, vals)
+			out[i] = envvars.Expand(s, vals)
 		}
 		return out
 	}
 	return expand(c.Command), expand(c.Args)
-}
-
-// ExpandVars expands $(NAME) references in s.
-func ExpandVars(s string, vals map[string]string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] != '$' || i+1 >= len(s) {
-			b.WriteByte(s[i])
-			continue
-		}
-		switch s[i+1] {
-		case '$':
-			b.WriteByte('$')
-			i++
-		case '(':
-			end := strings.IndexByte(s[i+2:], ')')
-			if end < 0 {
-				b.WriteString(s[i:])
-				return b.String()
-			}
-			name := s[i+2 : i+2+end]
-			if v, ok := vals[name]; ok {
-				b.WriteString(v)
-			} else {
-				b.WriteString("$(" + name + ")")
-			}
-			i += 2 + end
-		default:
-			b.WriteByte('$')
-		}
-	}
-	return b.String()
 }

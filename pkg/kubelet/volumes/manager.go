@@ -21,6 +21,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/minik8s/minik8s/pkg/kubelet/envvars"
 )
 
 // Config configures the volume manager.
@@ -321,8 +323,9 @@ func mountsUnder(dir string) []string {
 }
 
 func expandEnv(s string, env []corev1.EnvVar) string {
+	vals := make(map[string]string, len(env))
 	for _, e := range env {
-		s = strings.ReplaceAll(s, "$("+e.Name+")", e.Value)
+		vals[e.Name] = e.Value
 	}
-	return s
+	return envvars.Expand(s, vals)
 }

@@ -34,7 +34,11 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "node e2e: skipping:", reason)
 		os.Exit(0)
 	}
-	hadHostport := map[string]bool{"iptables": hostportChainsExist("iptables"), "ip6tables": hostportChainsExist("ip6tables")}
+	type natState struct{ table, chains bool }
+	before := map[string]natState{}
+	for _, tool := range []string{"iptables", "ip6tables"} {
+		before[tool] = natState{table: natTableExists(tool), chains: hostportChainsExist(tool)}
+	}
 	dir, err := os.MkdirTemp("", "minik8s-node-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -67,9 +71,9 @@ func TestMain(m *testing.M) {
 		}
 	}
 	cleanupHost(dir, bridge)
-	for tool, had := range hadHostport {
-		if !had {
-			removeHostportChains(tool)
+	for tool, had := range before {
+		if !had.chains {
+			removeHostportChains(tool, !had.table)
 		}
 	}
 	if code == 0 {

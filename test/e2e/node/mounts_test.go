@@ -27,14 +27,30 @@ func unmountUnder(dir string) {
 	}
 }
 
-// hostportChainsExist reports whether the portmap plugin's nat chains are there.
+// natFamily is the nftables family of an iptables tool's nat table.
+func natFamily(iptables string) string {
+	if iptables == "ip6tables" {
+		return "ip6"
+	}
+	return "ip"
+}
+
+// natTableExists reports whether the tool's nat table is there; nft, unlike
+// iptables-nft, looks without creating it.
+func natTableExists(iptables string) bool {
+	return exec.Command("nft", "list", "table", natFamily(iptables), "nat").Run() == nil
+}
+
+// hostportChainsExist reports, without creating anything, whether the portmap
+// plugin's chains are there.
 func hostportChainsExist(iptables string) bool {
-	return exec.Command(iptables, "-t", "nat", "-S", "CNI-HOSTPORT-DNAT").Run() == nil
+	return exec.Command("nft", "list", "chain", natFamily(iptables), "nat", "CNI-HOSTPORT-DNAT").Run() == nil
 }
 
 // removeHostportChains deletes the nat rules and chains the portmap plugin adds
-// on first use and never removes, so the tests leave the tables as they found them.
-func removeHostportChains(iptables string) {
+// on first use and never removes, and the nat table when dropTable says the
+// tests brought it, so the tests leave the tables as they found them.
+func removeHostportChains(iptables string, dropTable bool) {
 	out, err := exec.Command(iptables, "-t", "nat", "-S").Output()
 	if err != nil {
 		return
@@ -55,5 +71,13 @@ func removeHostportChains(iptables string) {
 	}
 	for _, c := range chains {
 		_ = exec.Command(iptables, "-t", "nat", "-X", c).Run()
+	}
+	// The table itself came with the tests: drop it once nothing is left in it.
+	if !dropTable {
+		return
+	}
+	if out, err := exec.Command("nft", "list", "table", natFamily(iptables), "nat").Output(); err == nil &&
+		!strings.Contains(string(out), "jump") && !strings.Contains(string(out), "counter") {
+		_ = exec.Command("nft", "delete", "table", natFamily(iptables), "nat").Run()
 	}
 }

@@ -216,39 +216,29 @@ func parseStreamOptions(q url.Values) (streamOptions, error) {
 // serveExec starts a command in a running container and hands the stream to the
 // runtime's streaming server.
 func (s *Server) serveExec(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	cmd := q["command"]
+	cmd := r.URL.Query()["command"]
 	if len(cmd) == 0 {
 		writeText(w, http.StatusBadRequest, "you must specify at least 1 command")
 		return
 	}
-	opts, err := parseStreamOptions(q)
-	if err != nil {
-		writeText(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	ctx := r.Context()
-	pod, err := s.getPod(ctx, r.PathValue("ns"), r.PathValue("pod"), r.PathValue("uid"))
-	if err != nil {
-		writeErr(w, err)
-		return
-	}
-	id, err := s.runningContainer(ctx, pod, r.PathValue("container"))
-	if err != nil {
-		writeErr(w, err)
-		return
-	}
-	target, err := s.cfg.Runtime.Exec(ctx, &runtimeapi.ExecRequest{ContainerId: id, Cmd: cmd,
-		Tty: opts.tty, Stdin: opts.stdin, Stdout: opts.stdout, Stderr: opts.stderr})
-	if err != nil {
-		writeErr(w, err)
-		return
-	}
-	s.proxyStream(w, r, target)
+	s.streamContainer(w, r, func(ctx context.Context, id string, o streamOptions) (string, error) {
+		return s.cfg.Runtime.Exec(ctx, &runtimeapi.ExecRequest{ContainerId: id, Cmd: cmd,
+			Tty: o.tty, Stdin: o.stdin, Stdout: o.stdout, Stderr: o.stderr})
+	})
 }
 
 // serveAttach attaches to a running container's main process.
 func (s *Server) serveAttach(w http.ResponseWriter, r *http.Request) {
+	s.streamContainer(w, r, func(ctx context.Context, id string, o streamOptions) (string, error) {
+		return s.cfg.Runtime.Attach(ctx, &runtimeapi.AttachRequest{ContainerId: id,
+			Tty: o.tty, Stdin: o.stdin, Stdout: o.stdout, Stderr: o.stderr})
+	})
+}
+
+// streamContainer finds the running container a request names, asks the
+// runtime for a stream into it with start, and proxies the request there.
+func (s *Server) streamContainer(w http.ResponseWriter, r *http.Request,
+	start func(ctx context.Context, id string, o streamOptions) (string, error)) {
 	opts, err := parseStreamOptions(r.URL.Query())
 	if err != nil {
 		writeText(w, http.StatusBadRequest, err.Error())
@@ -265,8 +255,7 @@ func (s *Server) serveAttach(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err)
 		return
 	}
-	target, err := s.cfg.Runtime.Attach(ctx, &runtimeapi.AttachRequest{ContainerId: id,
-		Tty: opts.tty, Stdin: opts.stdin, Stdout: opts.stdout, Stderr: opts.stderr})
+	target, err := start(ctx, id, opts)
 	if err != nil {
 		writeErr(w, err)
 		return

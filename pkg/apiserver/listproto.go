@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"net/http"
 	"strconv"
+	"sync"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -26,20 +27,36 @@ func (q *request) writeProtobufList(result *storage.ListResult) error {
 		return err
 	}
 	gvk := q.res.GroupVersionKind()
-	out, err := protobufList(gvk.GroupVersion().String(), gvk.Kind+"List", meta, result.Protobuf)
+	buf := listBuffers.Get().(*[]byte)
+	out, err := protobufList((*buf)[:0], gvk.GroupVersion().String(), gvk.Kind+"List", meta, result.Protobuf)
 	if err != nil {
+		listBuffers.Put(buf)
 		return err
 	}
 	q.setWarnings()
 	writeBytes(q.w, q.r, http.StatusOK, mediaProtobuf, out)
+	// The response writer has sent every byte by now, so the buffer is free for
+	// the next list: a list of thousands of objects then costs no megabytes of
+	// fresh garbage, and no collection to reclaim them. A request that ended
+	// early may leave a write in flight: its buffer is left to the collector.
+	if cap(out) <= maxPooledList && q.r.Context().Err() == nil {
+		*buf = out
+		listBuffers.Put(buf)
+	}
 	return nil
 }
 
-// protobufList encodes, in one allocation, what the protobuf serializer writes for
+// maxPooledList bounds the buffers kept for reuse; a rare huge list is left to
+// the collector rather than held for ever.
+const maxPooledList = 64 << 20
+
+var listBuffers = sync.Pool{New: func() any { b := make([]byte, 0); return &b }}
+
+// protobufList encodes into dst (grown if too small) what the protobuf serializer writes for
 // a list: the k8s prefix, then a runtime.Unknown (field 1 typeMeta, field 2 raw,
 // fields 3 and 4 the empty content encoding and type) whose raw bytes are the
 // list message (field 1 metadata, field 2 each item).
-func protobufList(apiVersion, kind string, meta []byte, items [][]byte) ([]byte, error) {
+func protobufList(dst []byte, apiVersion, kind string, meta []byte, items [][]byte) ([]byte, error) {
 	tm := runtime.TypeMeta{APIVersion: apiVersion, Kind: kind}
 	tmBytes, err := tm.Marshal()
 	if err != nil {
@@ -51,7 +68,10 @@ func protobufList(apiVersion, kind string, meta []byte, items [][]byte) ([]byte,
 	}
 	size := len(protobufPrefix) + 1 + uvarintLen(uint64(len(tmBytes))) + len(tmBytes) +
 		1 + uvarintLen(uint64(bodyLen)) + bodyLen + 2 + 2
-	out := make([]byte, 0, size)
+	out := dst[:0]
+	if cap(out) < size {
+		out = make([]byte, 0, size)
+	}
 	out = append(out, protobufPrefix...)
 	out = appendField(out, 1, tmBytes)
 	out = append(out, byte(2<<3|2))

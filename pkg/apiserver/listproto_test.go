@@ -38,7 +38,7 @@ func TestProtobufListMatchesMarshal(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := append(append([]byte{}, protobufPrefix...), enc...)
-	got, err := protobufList("v1", "ConfigMapList", meta, items)
+	got, err := protobufList(nil, "v1", "ConfigMapList", meta, items)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,5 +47,14 @@ func TestProtobufListMatchesMarshal(t *testing.T) {
 	}
 	if cap(got) != len(got) {
 		t.Errorf("allocated %d bytes for %d", cap(got), len(got))
+	}
+	// A pooled buffer still holding an earlier, longer list is overwritten, not appended to.
+	used := bytes.Repeat([]byte{0xff}, 2*len(want))
+	again, err := protobufList(used, "v1", "ConfigMapList", meta, items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(again, want) || &again[0] != &used[0] {
+		t.Fatalf("protobufList into a used buffer: got %x, reused %v", again, &again[0] == &used[0])
 	}
 }

@@ -154,6 +154,8 @@ func stop(cmd *exec.Cmd) {
 
 func benchUpstream(script, anchor string, starts int, idle time.Duration, n, workers, watchers, events int) (*target, error) {
 	t := &target{name: "upstream"}
+	// Leave no upstream control plane behind to eat the machine's CPU.
+	defer exec.Command(script, "stop").Run()
 	var fresh []time.Duration
 	re := regexp.MustCompile(`ready in ([0-9.]+) s`)
 	for i := 0; i < starts; i++ {

@@ -1,6 +1,7 @@
 // Command pods benchmarks the node agent: pod start-up latency (create → Running
 // seen on a watch, image present) for 1, 10 and 100 pods created at once, and the
-// idle RSS of a separate `minik8s agent` process (containerd excluded). Run as root.
+// idle RSS of a separate `minik8s agent` process (containerd excluded); then the
+// same pods started straight through CRI, as the floor the runtime sets. Run as root.
 //
 //	go run ./bench/pods -binary bin/minik8s
 package main
@@ -34,12 +35,17 @@ func main() {
 	counts := flag.String("counts", "1,10,100", "pods created at once, per round")
 	rounds := flag.Int("rounds", 3, "rounds per count (latencies are pooled)")
 	idle := flag.Duration("idle", 30*time.Second, "idle time before reading the agent's RSS")
+	floor := flag.Int("floor", 10, "pods per round of the runtime-alone measurement (0: skip it)")
 	flag.Parse()
+	floorPods = *floor
 	if err := run(*binary, *counts, *rounds, *idle); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
+
+// floorPods is how many pods each round of the runtime-alone measurement starts.
+var floorPods int
 
 func run(binary, counts string, rounds int, idle time.Duration) error {
 	ctx := context.Background()
@@ -105,39 +111,61 @@ func run(binary, counts string, rounds int, idle time.Duration) error {
 	time.Sleep(idle)
 	idleRSS := rss(agent.Process.Pid)
 	// Warm up: the busybox image is imported and one pod has run.
-	if _, err := round(ctx, cs, 1, sock); err != nil {
+	if _, _, err := round(ctx, cs, 1, sock); err != nil {
 		return err
 	}
 	fmt.Printf("\nPod start-up latency (create → Running seen on a watch), %s\n\n", time.Now().Format(time.RFC3339))
-	fmt.Printf("%-10s %8s %10s %10s %10s\n", "pods", "samples", "p50", "p99", "max")
+	fmt.Printf("%-10s %8s %10s %10s %10s %14s\n", "pods", "samples", "p50", "p99", "max", "CPU per pod")
 	for _, c := range strings.Split(counts, ",") {
 		n, _ := strconv.Atoi(c)
 		var lat []time.Duration
+		var ticks int64
 		for r := 0; r < rounds; r++ {
-			l, err := round(ctx, cs, n, sock)
+			l, t, err := round(ctx, cs, n, sock)
 			if err != nil {
 				return err
 			}
 			lat = append(lat, l...)
+			ticks += t
 		}
 		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-		fmt.Printf("%-10d %8d %10s %10s %10s\n", n, len(lat), pct(lat, 0.5), pct(lat, 0.99), lat[len(lat)-1].Round(time.Millisecond))
+		fmt.Printf("%-10d %8d %10s %10s %10s %14s\n", n, len(lat), pct(lat, 0.5), pct(lat, 0.99), lat[len(lat)-1].Round(time.Millisecond),
+			(time.Duration(ticks) * 10 * time.Millisecond / time.Duration(len(lat))).Round(time.Millisecond))
 	}
+	agentRSS := rss(agent.Process.Pid)
 	fmt.Printf("\nagent RSS (separate process, containerd excluded): %.1f MiB idle %s after start; %.1f MiB just after the pod rounds\n",
-		float64(idleRSS)/1024, idle, float64(rss(agent.Process.Pid))/1024)
+		float64(idleRSS)/1024, idle, float64(agentRSS)/1024)
+	if floorPods <= 0 {
+		return nil
+	}
+	// The runtime floor needs the node's containerd to itself: the agent would
+	// remove sandboxes of pods it does not know.
+	waitRuntimeEmpty(sock, time.Minute)
+	stop(agent)
+	framework.KillShims(sock)
+	f, err := runtimeFloor(ctx, agentDir, filepath.Join(dir, "containerd-floor.log"), floorPods, rounds)
+	if err != nil {
+		return fmt.Errorf("runtime floor: %w", err)
+	}
+	fmt.Printf("\nRuntime alone (CRI straight to the node's containerd: sandbox, then create and start one container; no API server, no agent)\n\n")
+	fmt.Printf("%-10s %8s %10s %10s %10s %14s %22s\n", "pods", "samples", "p50", "p99", "max", "CPU per pod", "containerd's own CPU")
+	fmt.Printf("%-10d %8d %10s %10s %10s %14s %22s\n", floorPods, len(f.lat), pct(f.lat, 0.5), pct(f.lat, 0.99), f.lat[len(f.lat)-1].Round(time.Millisecond),
+		f.cpuPerPod.Round(time.Millisecond), f.containerd.Round(time.Millisecond))
 	return nil
 }
 
-// round creates n pods at once and returns each one's time to Running.
-func round(ctx context.Context, cs kubernetes.Interface, n int, sock string) ([]time.Duration, error) {
+// round creates n pods at once and returns each one's time to Running, and the
+// machine's busy CPU ticks until the last one ran.
+func round(ctx context.Context, cs kubernetes.Interface, n int, sock string) ([]time.Duration, int64, error) {
 	ns := "default"
 	pods := cs.CoreV1().Pods(ns)
 	prefix := fmt.Sprintf("b%d-", time.Now().UnixNano()%1000000)
 	w, err := pods.Watch(ctx, metav1.ListOptions{})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer w.Stop()
+	busy0 := cpuTicks()
 	var mu sync.Mutex
 	sent := map[string]time.Time{}
 	var wg sync.WaitGroup
@@ -167,7 +195,7 @@ func round(ctx context.Context, cs kubernetes.Interface, n int, sock string) ([]
 		select {
 		case ev, ok := <-w.ResultChan():
 			if !ok {
-				return nil, fmt.Errorf("watch closed")
+				return nil, 0, fmt.Errorf("watch closed")
 			}
 			p, ok := ev.Object.(*corev1.Pod)
 			if !ok || ev.Type == watch.Deleted || !strings.HasPrefix(p.Name, prefix) || seen[p.Name] || p.Status.Phase != corev1.PodRunning {
@@ -180,23 +208,24 @@ func round(ctx context.Context, cs kubernetes.Interface, n int, sock string) ([]
 			seen[p.Name] = true
 			lat = append(lat, now.Sub(t))
 		case <-deadline:
-			return nil, fmt.Errorf("only %d of %d pods running after 5 minutes", len(seen), n)
+			return nil, 0, fmt.Errorf("only %d of %d pods running after 5 minutes", len(seen), n)
 		}
 	}
+	busy := cpuTicks() - busy0
 	wg.Wait()
 	if err := pods.DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: &zero}, metav1.ListOptions{LabelSelector: "bench=" + strings.TrimSuffix(prefix, "-")}); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	for {
 		l, err := pods.List(ctx, metav1.ListOptions{LabelSelector: "bench=" + strings.TrimSuffix(prefix, "-")})
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if len(l.Items) == 0 {
 			// Start the next round on a quiet node: the agent removes the last
 			// round's containers and sandboxes after the API forgot the pods.
 			waitRuntimeEmpty(sock, time.Minute)
-			return lat, nil
+			return lat, busy, nil
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

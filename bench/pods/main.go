@@ -312,10 +312,25 @@ func rss(pid int) int64 {
 	return 0
 }
 
+// copyFile copies and syncs: a binary installed on a node sits clean on disk, and
+// pages of a file still dirty in the page cache cannot be dropped, which would
+// count against the process that maps them.
 func copyFile(from, to string) error {
 	data, err := os.ReadFile(from)
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(to, data, 0o644)
+	f, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/minik8s/minik8s/pkg/kubelet"
+	"github.com/minik8s/minik8s/pkg/kubelet/logs"
 	"github.com/minik8s/minik8s/pkg/memory"
 	"github.com/minik8s/minik8s/pkg/version"
 )
@@ -21,6 +22,7 @@ func newAgentCommand() *cobra.Command {
 		serverURL, token, dataDir, nodeName, criEndpoint, bridge string
 		kubeletPort                                              int
 		verbose                                                  bool
+		logPolicy                                                logs.Policy
 	)
 	cmd := &cobra.Command{
 		Use:   "agent --server URL --token TOKEN",
@@ -47,7 +49,7 @@ func newAgentCommand() *cobra.Command {
 			}
 			a, err := kubelet.New(kubelet.Config{
 				NodeName: nodeName, Dir: dir, REST: rest, ContainerRuntimeEndpoint: criEndpoint,
-				Bridge: bridge, KubeletPort: kubeletPort, KubeletVersion: version.Get().GitVersion,
+				Bridge: bridge, KubeletPort: kubeletPort, Logs: logPolicy, KubeletVersion: version.Get().GitVersion,
 				Logger: log, Extend: kubelet.Extensions, Serve: kubelet.ServeAPI,
 			})
 			if err != nil {
@@ -65,6 +67,7 @@ func newAgentCommand() *cobra.Command {
 	f.StringVar(&criEndpoint, "container-runtime-endpoint", "", "CRI socket of an existing runtime; empty runs containerd")
 	f.StringVar(&bridge, "cni-bridge", "cni0", "Linux bridge of the pod network")
 	f.IntVar(&kubeletPort, "kubelet-port", 10250, "port of the node agent's API")
+	addLogFlags(f, &logPolicy)
 	f.BoolVarP(&verbose, "verbose", "v", false, "log debug messages")
 	return cmd
 }

@@ -46,6 +46,7 @@ func newServerCommand() *cobra.Command {
 	f.StringVar(&cfg.Agent.ContainerRuntimeEndpoint, "container-runtime-endpoint", "", "CRI socket of an existing runtime; empty runs containerd")
 	f.StringVar(&cfg.Agent.Bridge, "cni-bridge", "cni0", "Linux bridge of the pod network")
 	f.IntVar(&cfg.Agent.KubeletPort, "kubelet-port", 10250, "port of the node agent's API (logs, exec, port-forward, stats)")
+	addLogFlags(f, &cfg.Agent.Logs)
 	f.BoolVarP(&verbose, "verbose", "v", false, "log debug messages")
 	return cmd
 }

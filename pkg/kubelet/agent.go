@@ -34,6 +34,7 @@ import (
 	"github.com/minik8s/minik8s/pkg/kubelet/cri"
 	"github.com/minik8s/minik8s/pkg/kubelet/envvars"
 	"github.com/minik8s/minik8s/pkg/kubelet/imageimport"
+	"github.com/minik8s/minik8s/pkg/kubelet/logs"
 	"github.com/minik8s/minik8s/pkg/kubelet/node"
 	"github.com/minik8s/minik8s/pkg/kubelet/pods"
 	"github.com/minik8s/minik8s/pkg/kubelet/prober"
@@ -54,7 +55,10 @@ type Config struct {
 	// Bridge names the pod network's bridge (cni0 by default).
 	Bridge string
 	// KubeletPort is where the node's API listens (10250 by default).
-	KubeletPort   int
+	KubeletPort int
+	// Logs says when containers' log files are rotated; the zero value takes
+	// upstream's defaults (10 MiB, 5 files).
+	Logs          logs.Policy
 	ClusterDNS    []string
 	ClusterDomain string
 	// Labels are added to the Node (roles).
@@ -102,6 +106,12 @@ func New(cfg Config) (*Agent, error) {
 	}
 	if cfg.KubeletPort == 0 {
 		cfg.KubeletPort = node.KubeletPort
+	}
+	if cfg.Logs == (logs.Policy{}) {
+		cfg.Logs = logs.Policy{MaxSize: logs.DefaultMaxSize, MaxFiles: logs.DefaultMaxFiles}
+	}
+	if err := cfg.Logs.Validate(); err != nil {
+		return nil, err
 	}
 	return &Agent{cfg: cfg, log: cfg.Logger.With("component", "agent", "node", cfg.NodeName)}, nil
 }
@@ -252,6 +262,11 @@ func (a *Agent) Run(ctx context.Context) error {
 		return ctx.Err()
 	}
 	go a.Pods.Relist(ctx, func(uid types.UID, _ []string) { a.Pods.RemoveOrphan(ctx, uid) })
+	rotator, err := logs.NewRotator(rt, a.cfg.Logs, a.log)
+	if err != nil {
+		return err
+	}
+	go rotator.Run(ctx, logs.DefaultPeriod)
 	if a.cfg.Serve != nil {
 		go func() { errc <- a.cfg.Serve(ctx, a) }()
 	}

@@ -43,6 +43,7 @@ func ServerComponent(env *server.Env) (server.Component, error) {
 		ContainerRuntimeEndpoint: env.Config.Agent.ContainerRuntimeEndpoint,
 		Bridge:                   env.Config.Agent.Bridge,
 		KubeletPort:              env.Config.Agent.KubeletPort,
+		Logs:                     env.Config.Agent.Logs,
 		ClusterDomain:            env.Config.ClusterDomain,
 		Labels:                   map[string]string{"node-role.kubernetes.io/control-plane": "true"},
 		KubeletVersion:           version.Get().GitVersion,

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+
+	"github.com/minik8s/minik8s/pkg/kubelet/logs"
 )
 
 // Config is everything `minik8s server` is told on its command line.
@@ -48,6 +50,8 @@ type AgentOptions struct {
 	Bridge string
 	// KubeletPort serves the node's API (logs, exec, stats).
 	KubeletPort int
+	// Logs says when containers' log files are rotated.
+	Logs logs.Policy
 }
 
 // Validate checks the configuration.

@@ -52,7 +52,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	c, err := framework.Start(framework.Options{DataDir: dir, Args: []string{"--cluster-cidr", clusterCIDR,
-		"--cni-bridge", bridge, "--kubelet-port", kubeletPort, "--node-name", nodeName}})
+		"--cni-bridge", bridge, "--kubelet-port", kubeletPort, "--node-name", nodeName,
+		// Small enough for the log rotation test to pass it in a few seconds.
+		"--container-log-max-size", "256Ki"}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "node e2e: start cluster:", err)
 		os.Exit(1)

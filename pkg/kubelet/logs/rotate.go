@@ -244,3 +244,19 @@ func globEscape(s string) string {
 	}
 	return b.String()
 }
+
+// Remove deletes a container's log file and every file rotated from it, as
+// upstream's kubelet does when it removes a container.
+func Remove(path string) error {
+	rotated, err := filepath.Glob(globEscape(path) + ".*")
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, f := range append(rotated, path) {
+		if err := os.Remove(f); err != nil && !os.IsNotExist(err) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -183,3 +183,19 @@ func TestPolicyValidation(t *testing.T) {
 		}
 	}
 }
+
+func TestRemoveTakesTheLogAndItsRotatedFilesOnly(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"0.log", "0.log.20261207-050000.gz", "0.log.20261207-050100", "1.log", "10.log"} {
+		write(t, filepath.Join(dir, f), 10)
+	}
+	if err := Remove(filepath.Join(dir, "0.log")); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(files(t, dir), ","); got != "1.log,10.log" {
+		t.Fatalf("left %s", got)
+	}
+	if err := Remove(filepath.Join(dir, "0.log")); err != nil {
+		t.Fatalf("removing again: %v", err)
+	}
+}

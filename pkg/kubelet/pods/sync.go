@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"github.com/minik8s/minik8s/pkg/kubelet/lifecycle"
+	"github.com/minik8s/minik8s/pkg/kubelet/logs"
 	"github.com/minik8s/minik8s/pkg/kubelet/runtime"
 )
 
@@ -174,7 +176,7 @@ func (m *Manager) startContainer(ctx context.Context, w *worker, pod *corev1.Pod
 			m.cfg.Backoff.Restarted(lifecycle.BackoffKey(pod, c.Name), prev.StartedAt, prev.FinishedAt)
 		}
 		// Keep only the instance before the new one, for `kubectl logs --previous`.
-		m.removeOldInstances(ctx, rt, c.Name, prev.ID)
+		m.removeOldInstances(ctx, pod, rt, c.Name, prev.ID)
 	}
 	image, err := m.cfg.Images.Ensure(ctx, pod, c, sbConfig)
 	if err != nil {
@@ -258,10 +260,18 @@ func sandboxIP(ctx context.Context, rt runtime.CRI, id string) (string, error) {
 	return st.GetStatus().GetNetwork().GetIp(), nil
 }
 
-func (m *Manager) removeOldInstances(ctx context.Context, rt *lifecycle.Pod, name, keep string) {
+// removeOldInstances removes a container's exited instances but keep, with their
+// log files: a container restarting for days must not fill the disk with them.
+func (m *Manager) removeOldInstances(ctx context.Context, pod *corev1.Pod, rt *lifecycle.Pod, name, keep string) {
 	for _, c := range rt.Containers {
 		if c.Name == name && c.ID != keep && c.Phase == lifecycle.ContainerExited {
-			_ = m.cfg.Runtime.RemoveContainer(ctx, c.ID)
+			if err := m.cfg.Runtime.RemoveContainer(ctx, c.ID); err != nil {
+				continue
+			}
+			path := filepath.Join(m.cfg.Options.PodLogDir(pod), runtime.ContainerLogPath(c.Name, c.Attempt))
+			if err := logs.Remove(path); err != nil {
+				m.log.Info("remove container log", "pod", pod.Namespace+"/"+pod.Name, "err", err)
+			}
 		}
 	}
 }

@@ -2,7 +2,9 @@ package node
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -37,4 +39,28 @@ func TestLogRotation(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// A restarting container keeps the logs of its current and previous instance only,
+// as upstream's kubelet does: older ones go with the instances they belong to.
+func TestLogsOfOldInstancesAreRemoved(t *testing.T) {
+	s := session(t)
+	s.Apply(pod("crasher", "Always", container("c", "busybox:1.36", "sh", "-c", "echo run; exit 1")))
+	// Restarts come after back-offs of 10 s and 20 s.
+	framework.Eventually(t, 90*time.Second, func() error {
+		n := s.Do("get", "pod", "crasher", "-o", "jsonpath={.status.containerStatuses[0].restartCount}").Stdout
+		if v, _ := strconv.Atoi(n); v < 2 {
+			return fmt.Errorf("restartCount %q", n)
+		}
+		return nil
+	})
+	uid := s.Run("get", "pod", "crasher", "-o", "jsonpath={.metadata.uid}")
+	logDir := filepath.Join(cluster.DataDir, "agent", "logs", "pods", fmt.Sprintf("%s_crasher_%s", s.Namespace, uid), "c")
+	framework.Eventually(t, 10*time.Second, func() error {
+		if _, err := os.Stat(filepath.Join(logDir, "0.log")); !os.IsNotExist(err) {
+			return fmt.Errorf("the first instance's log is still there (%v)", err)
+		}
+		return nil
+	})
+	framework.Contains(t, s.Run("logs", "crasher", "--previous"), "run")
 }

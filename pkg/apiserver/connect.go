@@ -22,7 +22,10 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilproxy "k8s.io/apimachinery/pkg/util/proxy"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/apiserver/pkg/util/proxy"
+	"k8s.io/streaming/pkg/httpstream/wsstream"
 
 	"github.com/minik8s/minik8s/pkg/registry"
 	"github.com/minik8s/minik8s/pkg/storage"
@@ -356,10 +359,14 @@ func (k *KubeletConnector) serveStream(w http.ResponseWriter, r *http.Request, n
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		return methodNotSupported(schema.GroupResource{Resource: "pods/" + sub}, strings.ToLower(r.Method))
 	}
-	if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
-		// Streams are served over SPDY only. kubectl (1.30+) tries WebSockets first
-		// and falls back to SPDY when the upgrade is refused with any non-101 answer.
-		return apierrors.NewBadRequest(fmt.Sprintf("pods/%s over WebSockets is not supported by this server; use SPDY/3.1", sub))
+	// kubectl 1.30+ asks for WebSockets: exec and attach with the v5 channel
+	// protocol, which is translated here to SPDY toward the kubelet, and
+	// port-forward as SPDY tunnelled through a WebSocket, as upstream's API server
+	// does. Older WebSocket protocols are refused; their clients fall back to SPDY.
+	websocket := strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+	if websocket && !(sub == "portforward" && wsstream.IsWebSocketRequestWithTunnelingProtocol(r)) &&
+		!(sub != "portforward" && wsstream.IsWebSocketRequestWithStreamCloseProtocol(r)) {
+		return apierrors.NewBadRequest(fmt.Sprintf("pods/%s over WebSockets needs the %s protocol; use it or SPDY/3.1", sub, wsProtocol(sub)))
 	}
 	ctx := r.Context()
 	pod, err := k.getPod(ctx, namespace, name)
@@ -413,8 +420,50 @@ func (k *KubeletConnector) serveStream(w http.ResponseWriter, r *http.Request, n
 	if err != nil {
 		return err
 	}
-	k.proxy(w, r, &url.URL{Scheme: "https", Host: host, Path: path, RawQuery: params.Encode()}, k.kubelet)
+	target := &url.URL{Scheme: "https", Host: host, Path: path, RawQuery: params.Encode()}
+	switch {
+	case websocket && sub == "portforward":
+		// The tunnel hands its upgrade to a proxy that writes the kubelet's 101
+		// straight onto the hijacked connection, as the tunnel expects.
+		up := utilproxy.NewUpgradeAwareHandler(target, k.kubelet, false, true, k)
+		proxy.NewTunnelingHandler(up).ServeHTTP(w, withoutCredentials(r))
+	case websocket:
+		opts := proxy.Options{Stdin: params.Get("input") == "1", Stdout: params.Get("output") == "1",
+			Stderr: params.Get("error") == "1", Tty: params.Get("tty") == "1"}
+		proxy.NewStreamTranslatorHandler(target, k.kubelet, 0, opts).ServeHTTP(w, r)
+	default:
+		k.proxy(w, r, target, k.kubelet)
+	}
 	return nil
+}
+
+// Error answers a failed upgrade of a tunnelled port-forward (utilproxy.ErrorResponder).
+func (k *KubeletConnector) Error(w http.ResponseWriter, r *http.Request, err error) {
+	if r.Context().Err() != nil {
+		return
+	}
+	writeError(w, r, apierrors.NewServiceUnavailable(fmt.Sprintf("error trying to reach service: %v", err)))
+}
+
+// withoutCredentials is r without the caller's credentials, which are for this
+// server only.
+func withoutCredentials(r *http.Request) *http.Request {
+	r = r.Clone(r.Context())
+	r.Header.Del("Authorization")
+	for h := range r.Header {
+		if strings.HasPrefix(h, "Impersonate-") {
+			r.Header.Del(h)
+		}
+	}
+	return r
+}
+
+// wsProtocol names the WebSocket subprotocol a streaming subresource takes.
+func wsProtocol(sub string) string {
+	if sub == "portforward" {
+		return "SPDY/3.1+portforward.k8s.io tunnelling"
+	}
+	return "v5.channel.k8s.io"
 }
 
 // proxy passes the request to target; upgrades (SPDY) are spliced through.

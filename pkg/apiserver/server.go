@@ -4,6 +4,7 @@
 package apiserver
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -401,6 +402,19 @@ func (r *statusRecorder) Flush() {
 	if f, ok := r.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
+}
+
+// Hijack hands the connection to a WebSocket upgrader, which asks for an
+// http.Hijacker itself rather than going through a ResponseController.
+func (r *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h, ok := r.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, fmt.Errorf("connection cannot be taken over (HTTP/2): %w", http.ErrNotSupported)
+	}
+	if !r.wrote {
+		r.code, r.wrote = http.StatusSwitchingProtocols, true
+	}
+	return h.Hijack()
 }
 
 // Unwrap lets http.ResponseController reach the connection (for hijacking).

@@ -32,8 +32,10 @@ func cpuTicks() int64 {
 	line, _, _ := strings.Cut(string(data), "\n")
 	f := strings.Fields(line)
 	var busy int64
+	// user nice system idle iowait irq softirq steal guest guest_nice: busy is all
+	// but idle and iowait, less steal (another guest's) and guest time (already in user).
 	for i, v := range f[1:] {
-		if i == 3 || i == 4 { // idle, iowait
+		if i == 3 || i == 4 || i >= 7 {
 			continue
 		}
 		n, _ := strconv.ParseInt(v, 10, 64)

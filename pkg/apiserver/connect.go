@@ -445,17 +445,22 @@ func (k *KubeletConnector) Error(w http.ResponseWriter, r *http.Request, err err
 	writeError(w, r, apierrors.NewServiceUnavailable(fmt.Sprintf("error trying to reach service: %v", err)))
 }
 
-// withoutCredentials is r without the caller's credentials, which are for this
-// server only.
+// withoutCredentials is r without the caller's credentials.
 func withoutCredentials(r *http.Request) *http.Request {
 	r = r.Clone(r.Context())
-	r.Header.Del("Authorization")
-	for h := range r.Header {
-		if strings.HasPrefix(h, "Impersonate-") {
-			r.Header.Del(h)
+	dropCredentials(r.Header)
+	return r
+}
+
+// dropCredentials removes the caller's credentials, which are for this server
+// only, from headers bound for a node or a pod.
+func dropCredentials(h http.Header) {
+	h.Del("Authorization")
+	for k := range h {
+		if strings.HasPrefix(k, "Impersonate-") {
+			h.Del(k)
 		}
 	}
-	return r
 }
 
 // wsProtocol names the WebSocket subprotocol a streaming subresource takes.
@@ -473,13 +478,7 @@ func (k *KubeletConnector) proxy(w http.ResponseWriter, r *http.Request, target 
 			out := *target
 			pr.Out.URL = &out
 			pr.Out.Host = target.Host
-			// The caller's credentials are for this server only.
-			pr.Out.Header.Del("Authorization")
-			for h := range pr.Out.Header {
-				if strings.HasPrefix(h, "Impersonate-") {
-					pr.Out.Header.Del(h)
-				}
-			}
+			dropCredentials(pr.Out.Header)
 			pr.SetXForwarded()
 		},
 		Transport:     transport,

@@ -44,7 +44,12 @@ func cpuTicks() int64 {
 	return busy
 }
 
-// floorResult is what floorRounds measured.
+// perPod is CPU ticks shared out over pods.
+func perPod(ticks int64, pods int) time.Duration {
+	return time.Duration(ticks) * 10 * time.Millisecond / time.Duration(pods)
+}
+
+// floorResult is what runtimeFloor measured.
 type floorResult struct {
 	lat        []time.Duration
 	cpuPerPod  time.Duration
@@ -97,8 +102,8 @@ func runtimeFloor(ctx context.Context, agentDir, logFile string, n, rounds int) 
 		res.pods += n
 	}
 	sort.Slice(res.lat, func(i, j int) bool { return res.lat[i] < res.lat[j] })
-	res.cpuPerPod = time.Duration(cpu) * 10 * time.Millisecond / time.Duration(res.pods)
-	res.containerd = time.Duration(cdCPU) * 10 * time.Millisecond / time.Duration(res.pods)
+	res.cpuPerPod = perPod(cpu, res.pods)
+	res.containerd = perPod(cdCPU, res.pods)
 	return res, nil
 }
 

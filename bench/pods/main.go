@@ -37,17 +37,15 @@ func main() {
 	idle := flag.Duration("idle", 30*time.Second, "idle time before reading the agent's RSS")
 	floor := flag.Int("floor", 10, "pods per round of the runtime-alone measurement (0: skip it)")
 	flag.Parse()
-	floorPods = *floor
-	if err := run(*binary, *counts, *rounds, *idle); err != nil {
+	if err := run(*binary, *counts, *rounds, *idle, *floor); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-// floorPods is how many pods each round of the runtime-alone measurement starts.
-var floorPods int
-
-func run(binary, counts string, rounds int, idle time.Duration) error {
+// run measures; floorPods is how many pods each round of the runtime-alone
+// measurement starts (0: none).
+func run(binary, counts string, rounds int, idle time.Duration, floorPods int) error {
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "minik8s-podbench-")
 	if err != nil {
@@ -130,7 +128,7 @@ func run(binary, counts string, rounds int, idle time.Duration) error {
 		}
 		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 		fmt.Printf("%-10d %8d %10s %10s %10s %14s\n", n, len(lat), pct(lat, 0.5), pct(lat, 0.99), lat[len(lat)-1].Round(time.Millisecond),
-			(time.Duration(ticks) * 10 * time.Millisecond / time.Duration(len(lat))).Round(time.Millisecond))
+			perPod(ticks, len(lat)).Round(time.Millisecond))
 	}
 	agentRSS := rss(agent.Process.Pid)
 	fmt.Printf("\nagent RSS (separate process, containerd excluded): %.1f MiB idle %s after start; %.1f MiB just after the pod rounds\n",

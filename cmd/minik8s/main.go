@@ -10,11 +10,13 @@ import (
 	"github.com/minik8s/minik8s/pkg/cli"
 	"github.com/minik8s/minik8s/pkg/controller/manager"
 	"github.com/minik8s/minik8s/pkg/kubelet"
+	"github.com/minik8s/minik8s/pkg/scheduler"
 	"github.com/minik8s/minik8s/pkg/server"
 )
 
 func main() {
 	server.RegisterComponent(manager.Factory)
+	server.RegisterComponent(scheduler.ServerComponent)
 	server.RegisterComponent(kubelet.ServerComponent)
 	if err := cli.NewRoot().Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "Error:", err)

@@ -72,3 +72,7 @@ func (m *metrics) observe(r *http.Request, info requestInfo, code int, d time.Du
 }
 
 func (m *metrics) serve(w http.ResponseWriter, r *http.Request) { m.handler.ServeHTTP(w, r) }
+
+// MetricsRegistry is where components in the same process register their metrics,
+// so /metrics shows them with the API server's.
+func (s *Server) MetricsRegistry() prometheus.Registerer { return s.metrics.reg }

@@ -28,6 +28,10 @@ type Config struct {
 	DatastoreCAFile, DatastoreCertFile, DatastoreKeyFile string
 	// DisableAgent runs the control plane only.
 	DisableAgent bool
+	// DisableScheduler leaves pods unscheduled (another scheduler places them).
+	DisableScheduler bool
+	// SchedulerConfig is a KubeSchedulerConfiguration file; empty uses the defaults.
+	SchedulerConfig string
 	// TLSSANs are extra names and IPs for the serving certificate.
 	TLSSANs []string
 	// ServiceCIDR is the range of ClusterIPs; ClusterCIDR the pod range, split per node.

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -59,6 +60,8 @@ type Env struct {
 	CAPEM     []byte
 	Token     string
 	CA        *pki.KeyPair
+	// Metrics is the API server's registry: components' metrics appear on /metrics.
+	Metrics prometheus.Registerer
 }
 
 var (
@@ -191,7 +194,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	fmt.Fprintf(os.Stderr, "Join more nodes with:\n  minik8s agent --server %s --token $(cat %s)\n", url, cfg.joinTokenFile())
 
 	env := &Env{
-		Config: &cfg, Logger: log, ServerURL: url, CAPEM: crt.ca.CertPEM, Token: token, CA: crt.ca,
+		Config: &cfg, Logger: log, ServerURL: url, CAPEM: crt.ca.CertPEM, Token: token, CA: crt.ca, Metrics: api.MetricsRegistry(),
 		Loopback: &rest.Config{Host: url, TLSClientConfig: rest.TLSClientConfig{CAData: crt.ca.CertPEM,
 			CertData: crt.loopback.CertPEM, KeyData: crt.loopback.KeyPEM}, QPS: 500, Burst: 1000, UserAgent: "minik8s"},
 	}

@@ -1,0 +1,107 @@
+package framework
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// NodeToStatus records why each node was rejected. Nodes not in the map share
+// AbsentStatus (for instance every node when a PreFilter narrowed the set).
+type NodeToStatus struct {
+	statuses     map[string]*Status
+	AbsentStatus *Status
+}
+
+// NewNodeToStatus makes an empty map whose absent nodes are UnschedulableAndUnresolvable.
+func NewNodeToStatus() *NodeToStatus {
+	return &NodeToStatus{statuses: map[string]*Status{}, AbsentStatus: NewStatus(UnschedulableAndUnresolvable)}
+}
+
+// Set records a node's status.
+func (m *NodeToStatus) Set(node string, s *Status) { m.statuses[node] = s }
+
+// Get returns a node's status, or the absent status.
+func (m *NodeToStatus) Get(node string) *Status {
+	if s, ok := m.statuses[node]; ok {
+		return s
+	}
+	return m.AbsentStatus
+}
+
+// Len is the number of nodes with their own status.
+func (m *NodeToStatus) Len() int { return len(m.statuses) }
+
+// Range visits every recorded node in name order.
+func (m *NodeToStatus) Range(f func(node string, s *Status)) {
+	names := make([]string, 0, len(m.statuses))
+	for n := range m.statuses {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		f(n, m.statuses[n])
+	}
+}
+
+// Diagnosis explains why a pod fits nowhere.
+type Diagnosis struct {
+	NodeToStatus *NodeToStatus
+	// UnschedulablePlugins and PendingPlugins rejected the pod somewhere.
+	UnschedulablePlugins map[string]bool
+	PendingPlugins       map[string]bool
+	// PreFilterMsg is a PreFilter plugin's rejection, which applies to every node.
+	PreFilterMsg string
+	// PostFilterMsg is what preemption said.
+	PostFilterMsg string
+}
+
+// FitError is the error of a pod that fits on no node; its message is the one
+// upstream writes in the FailedScheduling event and the PodScheduled condition.
+type FitError struct {
+	NumAllNodes int
+	Diagnosis   Diagnosis
+}
+
+// NoNodeAvailableMsg starts every FitError message.
+const NoNodeAvailableMsg = "0/%v nodes are available"
+
+func (f *FitError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, NoNodeAvailableMsg+":", f.NumAllNodes)
+	if f.Diagnosis.PreFilterMsg != "" {
+		fmt.Fprintf(&b, " %v.", f.Diagnosis.PreFilterMsg)
+	} else if hist := f.reasonHistogram(); len(hist) > 0 {
+		fmt.Fprintf(&b, " %v.", strings.Join(hist, ", "))
+	}
+	if f.Diagnosis.PostFilterMsg != "" {
+		fmt.Fprintf(&b, " %v.", f.Diagnosis.PostFilterMsg)
+	}
+	return b.String()
+}
+
+// reasonHistogram counts each reason over the nodes: "2 Insufficient cpu", sorted
+// as strings (so "1 ..." before "2 ...", as upstream prints them).
+func (f *FitError) reasonHistogram() []string {
+	counts := map[string]int{}
+	m := f.Diagnosis.NodeToStatus
+	if m == nil {
+		return nil
+	}
+	for _, s := range m.statuses {
+		for _, r := range s.Reasons() {
+			counts[r]++
+		}
+	}
+	if absent := f.NumAllNodes - m.Len(); absent > 0 {
+		for _, r := range m.AbsentStatus.Reasons() {
+			counts[r] += absent
+		}
+	}
+	out := make([]string, 0, len(counts))
+	for r, n := range counts {
+		out = append(out, fmt.Sprintf("%v %v", n, r))
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,93 @@
+package queue
+
+import (
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/minik8s/minik8s/pkg/scheduler/framework"
+)
+
+// Nominator tracks pods nominated to a node (status.nominatedNodeName): they
+// preempted others there and wait for them to go, so other pods must leave room.
+type Nominator struct {
+	mu     sync.RWMutex
+	byNode map[string][]*framework.PodInfo
+	nodeOf map[types.UID]string
+}
+
+// NewNominator makes an empty nominator.
+func NewNominator() *Nominator {
+	return &Nominator{byNode: map[string][]*framework.PodInfo{}, nodeOf: map[types.UID]string{}}
+}
+
+// AddOrUpdate records the pod's nomination from its status (or forgets it).
+func (n *Nominator) AddOrUpdate(pod *corev1.Pod) {
+	n.Nominate(pod, pod.Status.NominatedNodeName)
+}
+
+// Nominate records that pod goes to node ("" forgets). Pods already bound are not
+// nominated.
+func (n *Nominator) Nominate(pod *corev1.Pod, node string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.deleteLocked(pod.UID)
+	if node == "" || pod.Spec.NodeName != "" {
+		return
+	}
+	n.nodeOf[pod.UID] = node
+	n.byNode[node] = append(n.byNode[node], framework.NewPodInfo(pod))
+}
+
+// Delete forgets the pod.
+func (n *Nominator) Delete(pod *corev1.Pod) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.deleteLocked(pod.UID)
+}
+
+func (n *Nominator) deleteLocked(uid types.UID) {
+	node, ok := n.nodeOf[uid]
+	if !ok {
+		return
+	}
+	delete(n.nodeOf, uid)
+	list := n.byNode[node]
+	for i, pi := range list {
+		if pi.Pod.UID == uid {
+			list = append(list[:i], list[i+1:]...)
+			break
+		}
+	}
+	if len(list) == 0 {
+		delete(n.byNode, node)
+	} else {
+		n.byNode[node] = list
+	}
+}
+
+// NominatedPodsForNode returns a copy of the pods nominated to node.
+func (n *Nominator) NominatedPodsForNode(node string) []*framework.PodInfo {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	list := n.byNode[node]
+	if len(list) == 0 {
+		return nil
+	}
+	return append([]*framework.PodInfo(nil), list...)
+}
+
+// NominatedNode is where the pod is nominated, if anywhere.
+func (n *Nominator) NominatedNode(pod *corev1.Pod) string {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return n.nodeOf[pod.UID]
+}
+
+// Any says whether any pod is nominated (a fast path for the common case).
+func (n *Nominator) Any() bool {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return len(n.nodeOf) > 0
+}

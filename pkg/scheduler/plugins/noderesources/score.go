@@ -83,4 +83,3 @@ func ratioScorer(shape []schedconfig.UtilizationShapePoint) func(requested, capa
 		return f(100 - (capacity-requested)*100/capacity)
 	}
 }
-

@@ -68,4 +68,3 @@ func validateShape(shape []schedconfig.UtilizationShapePoint, path string) error
 	}
 	return nil
 }
-

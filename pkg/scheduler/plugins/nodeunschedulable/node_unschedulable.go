@@ -31,7 +31,9 @@ var (
 var unschedulableTaint = corev1.Taint{Key: corev1.TaintNodeUnschedulable, Effect: corev1.TaintEffectNoSchedule}
 
 // New makes the plugin.
-func New(context.Context, runtime.Object, fw.Handle) (fw.Plugin, error) { return &NodeUnschedulable{}, nil }
+func New(context.Context, runtime.Object, fw.Handle) (fw.Plugin, error) {
+	return &NodeUnschedulable{}, nil
+}
 
 // Name implements fw.Plugin.
 func (*NodeUnschedulable) Name() string { return Name }

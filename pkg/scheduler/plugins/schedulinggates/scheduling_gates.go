@@ -25,7 +25,9 @@ var (
 )
 
 // New makes the plugin.
-func New(context.Context, runtime.Object, fw.Handle) (fw.Plugin, error) { return &SchedulingGates{}, nil }
+func New(context.Context, runtime.Object, fw.Handle) (fw.Plugin, error) {
+	return &SchedulingGates{}, nil
+}
 
 // Name implements fw.Plugin.
 func (*SchedulingGates) Name() string { return Name }

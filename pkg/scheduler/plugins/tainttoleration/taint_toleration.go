@@ -33,7 +33,9 @@ var (
 )
 
 // New makes the plugin.
-func New(context.Context, runtime.Object, fw.Handle) (fw.Plugin, error) { return &TaintToleration{}, nil }
+func New(context.Context, runtime.Object, fw.Handle) (fw.Plugin, error) {
+	return &TaintToleration{}, nil
+}
 
 // Name implements fw.Plugin.
 func (*TaintToleration) Name() string { return Name }

@@ -32,6 +32,9 @@ type Config struct {
 	// kube-system/kube-scheduler; Identity names this instance in it.
 	LeaderElect bool
 	Identity    string
+	// LeaseNamespace and LeaseName name the Lease (default kube-system/kube-scheduler);
+	// a second scheduler with profiles of its own takes a Lease of its own.
+	LeaseNamespace, LeaseName string
 	// Metrics, if set, receives the scheduler's metrics.
 	Metrics prometheus.Registerer
 	// ConfigYAML is the effective configuration, published for `minik8s why`.
@@ -69,6 +72,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.Parallelism <= 0 {
 		c.Parallelism = 16
+	}
+	if c.LeaseNamespace == "" {
+		c.LeaseNamespace = "kube-system"
+	}
+	if c.LeaseName == "" {
+		c.LeaseName = "kube-scheduler"
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -11,8 +11,12 @@ import (
 
 // ConfigMapName is where a running scheduler publishes the scheduler names it
 // serves and its effective configuration, in kube-system: `minik8s why` reads it
-// to explain a pod the way the scheduler sees it.
+// to explain a pod the way the scheduler sees it. A scheduler with a Lease of its
+// own publishes under "minik8s-scheduler-<lease>"; all carry ConfigMapLabel.
 const ConfigMapName = "minik8s-scheduler"
+
+// ConfigMapLabel marks published scheduler configurations.
+const ConfigMapLabel = "scheduler.minik8s.io/configuration"
 
 // Keys of the published ConfigMap.
 const (
@@ -21,9 +25,13 @@ const (
 )
 
 func (s *Scheduler) publishConfig(ctx context.Context) {
+	name := ConfigMapName
+	if s.cfg.LeaseName != "kube-scheduler" {
+		name += "-" + s.cfg.LeaseName
+	}
 	cm := &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Name: ConfigMapName, Namespace: metav1.NamespaceSystem,
-			Labels: map[string]string{"app.kubernetes.io/managed-by": "minik8s"}},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: metav1.NamespaceSystem,
+			Labels: map[string]string{"app.kubernetes.io/managed-by": "minik8s", ConfigMapLabel: "true"}},
 		Data: map[string]string{ConfigKeyProfiles: strings.Join(s.Profiles(), "\n")},
 	}
 	if len(s.cfg.ConfigYAML) > 0 {

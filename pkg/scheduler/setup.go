@@ -50,6 +50,16 @@ func (c *Config) ApplyConfiguration(kcfg *schedv1.KubeSchedulerConfiguration) er
 	if kcfg.PodMaxBackoffSeconds != nil {
 		c.PodMaxBackoff = time.Duration(*kcfg.PodMaxBackoffSeconds) * time.Second
 	}
+	le := kcfg.LeaderElection
+	if le.ResourceName != "" {
+		c.LeaseName = le.ResourceName
+	}
+	if le.ResourceNamespace != "" {
+		c.LeaseNamespace = le.ResourceNamespace
+	}
+	if le.LeaderElect != nil && !*le.LeaderElect {
+		c.LeaderElect = false
+	}
 	y, err := config.Marshal(kcfg)
 	if err != nil {
 		return fmt.Errorf("encode scheduler configuration: %w", err)

@@ -46,6 +46,7 @@ func (s *Scheduler) scheduleOne(ctx context.Context) {
 	start := time.Now()
 	cycle := s.queue.SchedulingCycle()
 	state := fw.NewCycleState()
+	state.PodInfo = qpi.PodInfo
 	s.cache.UpdateSnapshot(s.snapshot)
 
 	res, diag, err := s.schedulePod(ctx, prof, state, pod)
@@ -70,7 +71,7 @@ func (s *Scheduler) scheduleOne(ctx context.Context) {
 	// Assume the pod on its node so the next cycle counts it there.
 	assumed := pod.DeepCopy()
 	assumed.Spec.NodeName = res.host
-	if err := s.cache.AssumePod(assumed); err != nil {
+	if err := s.cache.AssumePodInfo(qpi.PodInfo.WithPod(assumed)); err != nil {
 		s.fail(ctx, prof, qpi, err, nil, "", start, cycle)
 		return
 	}
@@ -212,8 +213,16 @@ func (s *Scheduler) findNodesThatPassFilters(ctx context.Context, prof *profile.
 		s.nextStartNodeIndex = (start + want) % n
 		return out, nil
 	}
-	feasible := make([]*fw.NodeInfo, want)
-	statuses := make([]*fw.Status, n)
+	// Scratch space is reused across cycles: only the scheduling goroutine runs here.
+	if cap(s.feasibleBuf) < want {
+		s.feasibleBuf = make([]*fw.NodeInfo, want)
+	}
+	if cap(s.statusBuf) < n {
+		s.statusBuf = make([]*fw.Status, n)
+	}
+	feasible := s.feasibleBuf[:want]
+	statuses := s.statusBuf[:n]
+	clear(statuses)
 	var found, checked atomic.Int64
 	var firstErr atomic.Pointer[fw.Status]
 	fctx, cancel := context.WithCancel(ctx)
@@ -268,7 +277,9 @@ func (s *Scheduler) findNodesThatPassFilters(ctx context.Context, prof *profile.
 			}
 		}
 	}
-	return feasible[:nf], nil
+	out := feasible[:nf]
+	clear(statuses)
+	return out, nil
 }
 
 // prioritizeNodes scores the feasible nodes.

@@ -42,6 +42,9 @@ type Scheduler struct {
 	// nextStartNodeIndex rotates where the search for feasible nodes starts, so
 	// that with a partial search every node gets its turn.
 	nextStartNodeIndex int
+	// feasibleBuf and statusBuf are the filter pass's scratch space.
+	feasibleBuf []*fw.NodeInfo
+	statusBuf   []*fw.Status
 	// bindings counts binding goroutines in flight.
 	bindings sync.WaitGroup
 }
@@ -74,7 +77,7 @@ func New(ctx context.Context, cfg Config) (*Scheduler, error) {
 	for _, pc := range cfg.Profiles {
 		p, err := profile.New(ctx, pc, cfg.Registry, profile.Deps{
 			Client: client, Informers: s.informers, Recorder: s.broadcaster.NewRecorder(scheme.Scheme, pc.SchedulerName),
-			Snapshot: s.snapshot, Nominator: nominatorFunc(func(n string) []*fw.PodInfo { return s.queue.Nominator().NominatedPodsForNode(n) }),
+			Snapshot: s.snapshot, Nominator: lazyNominator{s},
 			Parallelizer: s.parallel,
 		})
 		if err != nil {
@@ -96,9 +99,14 @@ func New(ctx context.Context, cfg Config) (*Scheduler, error) {
 	return s, nil
 }
 
-type nominatorFunc func(node string) []*fw.PodInfo
+// lazyNominator reaches the queue's nominator, which exists only after the
+// profiles (the queue needs their QueueSort).
+type lazyNominator struct{ s *Scheduler }
 
-func (f nominatorFunc) NominatedPodsForNode(node string) []*fw.PodInfo { return f(node) }
+func (l lazyNominator) NominatedPodsForNode(node string) []*fw.PodInfo {
+	return l.s.queue.Nominator().NominatedPodsForNode(node)
+}
+func (l lazyNominator) Any() bool { return l.s.queue.Nominator().Any() }
 
 // Profiles are the scheduler names served.
 func (s *Scheduler) Profiles() []string {

@@ -56,12 +56,18 @@ func (c *Cache) nodeInfo(name string) *framework.NodeInfo {
 // AssumePod counts a pod on the node in pod.Spec.NodeName before its binding is
 // confirmed, so the next cycle sees the node's resources taken.
 func (c *Cache) AssumePod(pod *corev1.Pod) error {
+	return c.AssumePodInfo(framework.NewPodInfo(pod))
+}
+
+// AssumePodInfo is AssumePod with the pod's view already computed.
+func (c *Cache) AssumePodInfo(pi *framework.PodInfo) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	pod := pi.Pod
 	if _, ok := c.pods[pod.UID]; ok {
 		return fmt.Errorf("pod %s/%s (%s) is already in the cache", pod.Namespace, pod.Name, pod.UID)
 	}
-	c.addPodLocked(pod, true)
+	c.addPodInfoLocked(pi, true)
 	return nil
 }
 
@@ -118,7 +124,11 @@ func (c *Cache) RemovePod(pod *corev1.Pod) {
 }
 
 func (c *Cache) addPodLocked(pod *corev1.Pod, assumed bool) {
-	pi := framework.NewPodInfo(pod)
+	c.addPodInfoLocked(framework.NewPodInfo(pod), assumed)
+}
+
+func (c *Cache) addPodInfoLocked(pi *framework.PodInfo, assumed bool) {
+	pod := pi.Pod
 	c.nodeInfo(pod.Spec.NodeName).AddPodInfo(pi)
 	c.pods[pod.UID] = &podState{info: pi, node: pod.Spec.NodeName, assumed: assumed}
 }

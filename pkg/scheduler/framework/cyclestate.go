@@ -1,5 +1,7 @@
 package framework
 
+import corev1 "k8s.io/api/core/v1"
+
 // StateKey names a plugin's data in the cycle state.
 type StateKey string
 
@@ -18,6 +20,9 @@ type CycleState struct {
 	// said Skip.
 	SkipFilterPlugins map[string]bool
 	SkipScorePlugins  map[string]bool
+	// PodInfo is the scheduling view of the pod the cycle is for, computed once
+	// when it was queued; nil in plugin tests that do not set it.
+	PodInfo *PodInfo
 }
 
 // NewCycleState makes an empty state.
@@ -34,6 +39,14 @@ func (c *CycleState) Read(key StateKey) (StateData, bool) {
 // Write stores a plugin's data.
 func (c *CycleState) Write(key StateKey, d StateData) { c.data[key] = d }
 
+// PodInfoFor returns the cycle's pod info when it is pod's, else computes one.
+func (c *CycleState) PodInfoFor(pod *corev1.Pod) *PodInfo {
+	if c != nil && c.PodInfo != nil && c.PodInfo.Pod == pod {
+		return c.PodInfo
+	}
+	return NewPodInfo(pod)
+}
+
 // Delete removes a plugin's data.
 func (c *CycleState) Delete(key StateKey) { delete(c.data, key) }
 
@@ -42,7 +55,8 @@ func (c *CycleState) Clone() *CycleState {
 	if c == nil {
 		return nil
 	}
-	n := &CycleState{data: make(map[StateKey]StateData, len(c.data)), SkipFilterPlugins: c.SkipFilterPlugins, SkipScorePlugins: c.SkipScorePlugins}
+	n := &CycleState{data: make(map[StateKey]StateData, len(c.data)), SkipFilterPlugins: c.SkipFilterPlugins, SkipScorePlugins: c.SkipScorePlugins,
+		PodInfo: c.PodInfo}
 	for k, v := range c.data {
 		n.data[k] = v.Clone()
 	}

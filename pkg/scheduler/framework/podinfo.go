@@ -73,6 +73,14 @@ func (pi *PodInfo) Update(pod *corev1.Pod) {
 	}
 }
 
+// WithPod is a copy of the view for another version of the same pod whose spec is
+// unchanged (the assumed copy with its node set).
+func (pi *PodInfo) WithPod(pod *corev1.Pod) *PodInfo {
+	c := *pi
+	c.Pod = pod
+	return &c
+}
+
 // HasAffinity is true when the pod has any pod affinity or anti-affinity term.
 func (pi *PodInfo) HasAffinity() bool {
 	return len(pi.RequiredAffinityTerms)+len(pi.RequiredAntiAffinityTerms)+len(pi.PreferredAffinityTerms)+len(pi.PreferredAntiAffinityTerms) > 0

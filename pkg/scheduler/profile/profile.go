@@ -24,6 +24,8 @@ type Deps struct {
 // Nominator is the queue's record of nominated pods.
 type Nominator interface {
 	NominatedPodsForNode(node string) []*fw.PodInfo
+	// Any says, cheaply, whether any pod is nominated at all.
+	Any() bool
 }
 
 type weighted struct {
@@ -51,6 +53,8 @@ type Profile struct {
 	preBind    []fw.PreBindPlugin
 	bind       []fw.BindPlugin
 	postBind   []fw.PostBindPlugin
+	// scoreBuf is RunScorePlugins' scratch space (scheduling goroutine only).
+	scoreBuf []fw.NodeScore
 	// events are the cluster events each plugin registered.
 	events map[string][]fw.ClusterEventWithHint
 }

@@ -91,7 +91,7 @@ func (p *Profile) RunFilterPluginsWithNominatedPods(ctx context.Context, state *
 
 func (p *Profile) higherNominated(pod *corev1.Pod, ni *fw.NodeInfo) []*fw.PodInfo {
 	node := ni.Node()
-	if node == nil || p.deps.Nominator == nil {
+	if node == nil || p.deps.Nominator == nil || !p.deps.Nominator.Any() {
 		return nil
 	}
 	list := p.deps.Nominator.NominatedPodsForNode(node.Name)
@@ -198,16 +198,23 @@ func (p *Profile) RunScorePlugins(ctx context.Context, state *fw.CycleState, pod
 			active = append(active, pl)
 		}
 	}
-	totals := make([]fw.NodeScore, len(nodes))
+	n := len(nodes)
+	if need := n * (len(active) + 1); cap(p.scoreBuf) < need {
+		p.scoreBuf = make([]fw.NodeScore, need)
+	}
+	buf := p.scoreBuf[:n*(len(active)+1)]
+	clear(buf)
+	totals := buf[:n:n]
 	for i, ni := range nodes {
 		totals[i].Name = ni.Node().Name
 	}
 	if len(active) == 0 {
 		return totals, nil, nil
 	}
-	perPlugin := make([]fw.NodeScoreList, len(active))
+	var perPluginArr [16]fw.NodeScoreList
+	perPlugin := perPluginArr[:0]
 	for j := range active {
-		perPlugin[j] = make(fw.NodeScoreList, len(nodes))
+		perPlugin = append(perPlugin, buf[n*(j+1):n*(j+2):n*(j+2)])
 	}
 	errs := make([]*fw.Status, len(active))
 	p.deps.Parallelizer.Until(ctx, len(nodes), func(i int) {

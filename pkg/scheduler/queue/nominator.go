@@ -2,6 +2,7 @@ package queue
 
 import (
 	"sync"
+	"sync/atomic"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -15,6 +16,8 @@ type Nominator struct {
 	mu     sync.RWMutex
 	byNode map[string][]*framework.PodInfo
 	nodeOf map[types.UID]string
+	// count mirrors len(nodeOf) for a lock-free Any.
+	count atomic.Int32
 }
 
 // NewNominator makes an empty nominator.
@@ -38,6 +41,7 @@ func (n *Nominator) Nominate(pod *corev1.Pod, node string) {
 	}
 	n.nodeOf[pod.UID] = node
 	n.byNode[node] = append(n.byNode[node], framework.NewPodInfo(pod))
+	n.count.Store(int32(len(n.nodeOf)))
 }
 
 // Delete forgets the pod.
@@ -53,6 +57,7 @@ func (n *Nominator) deleteLocked(uid types.UID) {
 		return
 	}
 	delete(n.nodeOf, uid)
+	n.count.Store(int32(len(n.nodeOf)))
 	list := n.byNode[node]
 	for i, pi := range list {
 		if pi.Pod.UID == uid {
@@ -86,8 +91,4 @@ func (n *Nominator) NominatedNode(pod *corev1.Pod) string {
 }
 
 // Any says whether any pod is nominated (a fast path for the common case).
-func (n *Nominator) Any() bool {
-	n.mu.RLock()
-	defer n.mu.RUnlock()
-	return len(n.nodeOf) > 0
-}
+func (n *Nominator) Any() bool { return n.count.Load() > 0 }

@@ -55,7 +55,7 @@ func (s *balancedState) Clone() fw.StateData { return s }
 // PreScore implements fw.PreScorePlugin: a pod that requests none of the resources
 // is not scored (otherwise best-effort pods would all crowd onto one node).
 func (b *BalancedAllocation) PreScore(_ context.Context, state *fw.CycleState, pod *corev1.Pod, _ []*fw.NodeInfo) *fw.Status {
-	pi := fw.NewPodInfo(pod)
+	pi := state.PodInfoFor(pod)
 	best := true
 	for _, r := range b.resources {
 		if podAmount(pi, r.name, false) != 0 {

@@ -82,7 +82,7 @@ func (s *fitState) Clone() fw.StateData { return s }
 
 // PreFilter implements fw.PreFilterPlugin.
 func (f *Fit) PreFilter(_ context.Context, state *fw.CycleState, pod *corev1.Pod, _ []*fw.NodeInfo) (*fw.PreFilterResult, *fw.Status) {
-	state.Write(fitStateKey, &fitState{pi: fw.NewPodInfo(pod)})
+	state.Write(fitStateKey, &fitState{pi: state.PodInfoFor(pod)})
 	return nil, nil
 }
 

@@ -309,4 +309,3 @@ func previousLog(ctx context.Context, client kubernetes.Interface, pod *corev1.P
 	}
 	return string(bytes.TrimSpace(raw))
 }
-

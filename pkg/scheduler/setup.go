@@ -28,7 +28,7 @@ func LoadConfiguration(path string) (*schedv1.KubeSchedulerConfiguration, error)
 		}
 		config.SetDefaults(kcfg)
 	}
-	if err := config.Validate(kcfg, plugins.Registry()); err != nil {
+	if err := config.Validate(kcfg, plugins.Registry(), plugins.ArgsValidators()); err != nil {
 		return nil, fmt.Errorf("invalid scheduler configuration %s: %w", path, err)
 	}
 	return kcfg, nil

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/runtime"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	schedv1 "k8s.io/kube-scheduler/config/v1"
@@ -14,9 +15,13 @@ import (
 // removedPlugins are plugin names upstream's v1 configuration refuses.
 var removedPlugins = map[string]bool{"AzureDiskLimits": true, "CinderLimits": true, "EBSLimits": true, "GCEPDLimits": true}
 
-// Validate checks a defaulted configuration as upstream's kube-scheduler does, and
-// that every plugin named exists in registry. Errors name the field.
-func Validate(cfg *schedv1.KubeSchedulerConfiguration, registry map[string]fw.Factory) error {
+// ArgsValidator checks one plugin's arguments; errors are relative to the args.
+type ArgsValidator func(args runtime.Object) error
+
+// Validate checks a defaulted configuration as upstream's kube-scheduler does, that
+// every plugin named exists in registry, and each plugin's arguments with its
+// validator. Errors name the field.
+func Validate(cfg *schedv1.KubeSchedulerConfiguration, registry map[string]fw.Factory, validators map[string]ArgsValidator) error {
 	var errs field.ErrorList
 	if cfg.Parallelism != nil && *cfg.Parallelism <= 0 {
 		errs = append(errs, field.Invalid(field.NewPath("parallelism"), *cfg.Parallelism, "should be an integer value greater than zero"))
@@ -46,7 +51,7 @@ func Validate(cfg *schedv1.KubeSchedulerConfiguration, registry map[string]fw.Fa
 		if name == "" {
 			errs = append(errs, field.Required(path.Child("schedulerName"), ""))
 		} else if j, ok := seen[name]; ok {
-			errs = append(errs, field.Duplicate(path.Child("schedulerName"), profiles.Index(j).Child("schedulerName")))
+			errs = append(errs, field.Invalid(path.Child("schedulerName"), name, "duplicate of "+profiles.Index(j).Child("schedulerName").String()))
 		} else {
 			seen[name] = i
 		}
@@ -61,6 +66,10 @@ func Validate(cfg *schedv1.KubeSchedulerConfiguration, registry map[string]fw.Fa
 			pcSeen[pc.Name] = true
 			if removedPlugins[pc.Name] {
 				errs = append(errs, field.Invalid(pcPath, pc.Name, fmt.Sprintf("was invalid in version %q (KubeSchedulerConfiguration is version %q)", "kubescheduler.config.k8s.io/v1", "kubescheduler.config.k8s.io/v1")))
+			} else if v := validators[pc.Name]; v != nil && pc.Args.Object != nil {
+				if err := v(pc.Args.Object); err != nil {
+					errs = append(errs, field.Invalid(pcPath.Child("args"), pc.Name, err.Error()))
+				}
 			}
 		}
 		if i > 0 && !equality.Semantic.DeepEqual(cfg.Profiles[0].Plugins.QueueSort, p.Plugins.QueueSort) {

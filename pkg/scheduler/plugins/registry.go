@@ -3,6 +3,13 @@
 package plugins
 
 import (
+	"context"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	schedconfig "k8s.io/kube-scheduler/config/v1"
+
+	"github.com/minik8s/minik8s/pkg/scheduler/config"
 	fw "github.com/minik8s/minik8s/pkg/scheduler/framework"
 	"github.com/minik8s/minik8s/pkg/scheduler/plugins/defaultbinder"
 	"github.com/minik8s/minik8s/pkg/scheduler/plugins/imagelocality"
@@ -41,5 +48,27 @@ func Registry() map[string]fw.Factory {
 		names.PodTopologySpread:               pending.Factory(names.PodTopologySpread),
 		names.InterPodAffinity:                pending.Factory(names.InterPodAffinity),
 		names.DefaultPreemption:               pending.Factory(names.DefaultPreemption),
+	}
+}
+
+// ArgsValidators check pluginConfig arguments before anything starts, so a bad
+// configuration stops start-up with the field named.
+func ArgsValidators() map[string]config.ArgsValidator {
+	return map[string]config.ArgsValidator{
+		names.NodeResourcesFit: func(a runtime.Object) error {
+			fa, ok := a.(*schedconfig.NodeResourcesFitArgs)
+			if !ok {
+				return fmt.Errorf("want args of type NodeResourcesFitArgs, got %T", a)
+			}
+			return noderesources.ValidateFitArgs(fa)
+		},
+		names.NodeResourcesBalancedAllocation: func(a runtime.Object) error {
+			_, err := noderesources.NewBalancedAllocation(context.Background(), a, nil)
+			return err
+		},
+		names.NodeAffinity: func(a runtime.Object) error {
+			_, err := nodeaffinity.New(context.Background(), a, nil)
+			return err
+		},
 	}
 }

@@ -1,0 +1,243 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/minik8s/minik8s/bench/internal/proc"
+)
+
+type plan struct {
+	nodes, pods []int
+	scenarios   []string
+	timeout     time.Duration
+	binary      string
+}
+
+// result is one run: a target, a cluster size, a scenario.
+type result struct {
+	target          string
+	nodes, pods     int
+	scenario        string
+	podsPerSecond   float64
+	p50, p99        time.Duration
+	cpuPerPod       time.Duration
+	rssMiB, peakMiB float64
+	unbound         int
+}
+
+func (p plan) run(ctx context.Context, t *target, maxPods int) ([]result, error) {
+	cs, err := client(t.kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	var out []result
+	for _, n := range p.nodes {
+		fmt.Fprintf(os.Stderr, "%s: %d simulated nodes\n", t.name, n)
+		if err := t.simNodes(n); err != nil {
+			return out, err
+		}
+		if err := waitNodesReady(ctx, cs, n, 2*time.Minute); err != nil {
+			return out, err
+		}
+		// Let the scheduler's informers catch up with the nodes before timing.
+		time.Sleep(3 * time.Second)
+		for _, pods := range p.pods {
+			if maxPods > 0 && pods > maxPods {
+				continue
+			}
+			for _, sc := range p.scenarios {
+				fmt.Fprintf(os.Stderr, "%s: %d nodes, %d pods, %s\n", t.name, n, pods, sc)
+				r, err := runOnce(ctx, cs, t, n, pods, sc, p.timeout)
+				if err != nil {
+					return out, fmt.Errorf("%s %d nodes %d pods %s: %w", t.name, n, pods, sc, err)
+				}
+				fmt.Fprintf(os.Stderr, "  %.0f pods/s, p50 %v, p99 %v, %v CPU/pod, RSS %.0f MiB\n", r.podsPerSecond, r.p50, r.p99, r.cpuPerPod, r.rssMiB)
+				out = append(out, r)
+			}
+		}
+	}
+	return out, nil
+}
+
+// runOnce creates the pods with 32 workers, waits until all are bound and
+// measures; then deletes them.
+func runOnce(ctx context.Context, cs kubernetes.Interface, t *target, nodes, pods int, scenario string, timeout time.Duration) (result, error) {
+	res := result{target: t.name, nodes: nodes, pods: pods, scenario: scenario}
+	ns := fmt.Sprintf("bench-%s-%d-%d", scenario, nodes, pods)
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return res, err
+	}
+	// Upstream's ServiceAccount admission refuses pods until the namespace's default
+	// service account exists, and no controller manager runs there to make it.
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}}
+	if _, err := cs.CoreV1().ServiceAccounts(ns).Create(ctx, sa, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return res, err
+	}
+	w, err := cs.CoreV1().Pods(ns).Watch(ctx, metav1.ListOptions{})
+	if err != nil {
+		return res, err
+	}
+	defer w.Stop()
+	created := make([]time.Time, pods)
+	bound := make([]time.Time, pods)
+	var boundCount atomic.Int64
+	allBound := make(chan struct{})
+	go func() {
+		for ev := range w.ResultChan() {
+			if ev.Type != watch.Modified && ev.Type != watch.Added {
+				continue
+			}
+			pod, ok := ev.Object.(*corev1.Pod)
+			if !ok || pod.Spec.NodeName == "" {
+				continue
+			}
+			var i int
+			if _, err := fmt.Sscanf(pod.Name, "p-%d", &i); err != nil || i < 0 || i >= pods || !bound[i].IsZero() {
+				continue
+			}
+			bound[i] = time.Now()
+			if boundCount.Add(1) == int64(pods) {
+				close(allBound)
+				return
+			}
+		}
+	}()
+	pid := t.schedulerPID()
+	cpu0 := proc.CPU(pid)
+	start := time.Now()
+	work := make(chan int)
+	var wg sync.WaitGroup
+	var createErr atomic.Value
+	tmpl := podTemplates[scenario]
+	for w := 0; w < 32; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				pod := tmpl(i, pods, nodes)
+				created[i] = time.Now()
+				if _, err := cs.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+					createErr.Store(err)
+				}
+			}
+		}()
+	}
+	for i := 0; i < pods; i++ {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	if err, ok := createErr.Load().(error); ok {
+		return res, fmt.Errorf("create pods: %w", err)
+	}
+	select {
+	case <-allBound:
+	case <-time.After(timeout):
+		res.unbound = pods - int(boundCount.Load())
+	}
+	end := time.Now()
+	res.cpuPerPod = (proc.CPU(pid) - cpu0) / time.Duration(pods)
+	rss, peak := proc.Memory(pid)
+	res.rssMiB, res.peakMiB = float64(rss)/1024, float64(peak)/1024
+	var lat []time.Duration
+	last := start
+	for i := range bound {
+		if bound[i].IsZero() {
+			continue
+		}
+		lat = append(lat, bound[i].Sub(created[i]))
+		if bound[i].After(last) {
+			last = bound[i]
+		}
+	}
+	_ = end
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	if len(lat) > 0 {
+		res.p50, res.p99 = lat[len(lat)/2], lat[(len(lat)*99)/100]
+		res.podsPerSecond = float64(len(lat)) / last.Sub(start).Seconds()
+	}
+	if err := deletePods(ctx, cs, ns); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// deletePods removes a run's pods at once and waits until they are gone.
+func deletePods(ctx context.Context, cs kubernetes.Interface, ns string) error {
+	zero := int64(0)
+	if err := cs.CoreV1().Pods(ns).DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: &zero}, metav1.ListOptions{}); err != nil {
+		return fmt.Errorf("delete pods of %s: %w", ns, err)
+	}
+	deadline := time.Now().Add(5 * time.Minute)
+	for time.Now().Before(deadline) {
+		l, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{Limit: 1})
+		if err == nil && len(l.Items) == 0 {
+			return nil
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	return fmt.Errorf("pods of %s still there after 5 minutes", ns)
+}
+
+func client(kubeconfig string) (kubernetes.Interface, error) {
+	rc, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	rc.QPS, rc.Burst = 100000, 100000
+	rc.ContentType = "application/vnd.kubernetes.protobuf"
+	rc.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
+	return kubernetes.NewForConfig(rc)
+}
+
+func waitAPI(kubeconfig string, timeout time.Duration) error {
+	cs, err := client(kubeconfig)
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if _, err := cs.Discovery().ServerVersion(); err == nil {
+			if _, err := cs.CoreV1().Namespaces().Get(context.Background(), "default", metav1.GetOptions{}); err == nil {
+				return nil
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("API server of %s not ready after %s", kubeconfig, timeout)
+}
+
+func waitNodesReady(ctx context.Context, cs kubernetes.Interface, n int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		l, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: "node.minik8s.io/simulated=true"})
+		if err == nil {
+			ready := 0
+			for _, node := range l.Items {
+				for _, c := range node.Status.Conditions {
+					if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
+						ready++
+					}
+				}
+			}
+			if ready >= n {
+				return nil
+			}
+		}
+		time.Sleep(time.Second)
+	}
+	return fmt.Errorf("fewer than %d simulated nodes Ready after %s", n, timeout)
+}

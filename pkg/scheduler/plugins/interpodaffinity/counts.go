@@ -51,3 +51,36 @@ func (m topologyCounts) clone() topologyCounts {
 	}
 	return out
 }
+
+// hit is a match found on a node: count at the node's value of key.
+type hit struct {
+	key   string
+	count int64
+}
+
+// hits are the matches found on one node; the first is kept inline so that a
+// node with one match allocates nothing.
+type hits struct {
+	first hit
+	n     int
+	more  []hit
+}
+
+func (h *hits) add(key string, count int64) {
+	if h.n == 0 {
+		h.first = hit{key: key, count: count}
+	} else {
+		h.more = append(h.more, hit{key: key, count: count})
+	}
+	h.n++
+}
+
+func (h *hits) each(f func(key string, count int64)) {
+	if h.n == 0 {
+		return
+	}
+	f(h.first.key, h.first.count)
+	for _, x := range h.more {
+		f(x.key, x.count)
+	}
+}

@@ -12,13 +12,13 @@ import (
 )
 
 // benchCluster is 5,000 nodes in 10 zones with 2 pods each: one of 100 web apps,
-// and either another app or, on every 10th node, a replica of "anti", which has
-// required anti-affinity to its own kind on hostname.
-func benchCluster() *pt.Handle {
+// and either another app or (withAnti), on every 10th node, a replica of "anti",
+// which has required anti-affinity to its own kind on hostname.
+func benchCluster(withAnti bool) *pt.Handle {
 	nodes := pt.Cluster(5000, 10, func(i int) []*corev1.Pod {
 		web := pt.Pod("default", fmt.Sprintf("web-%d", i)).Label("app", fmt.Sprintf("web-%d", i%100)).Obj()
 		second := pt.Pod("default", fmt.Sprintf("svc-%d", i)).Label("app", fmt.Sprintf("svc-%d", i%50)).Obj()
-		if i%10 == 0 {
+		if withAnti && i%10 == 0 {
 			second = pt.Pod("default", fmt.Sprintf("anti-%d", i)).Label("app", "anti").
 				RequiredAntiAffinity(pt.Term(hostname, app("anti"))).Obj()
 		}
@@ -34,8 +34,9 @@ func benchCluster() *pt.Handle {
 // over the feasible ones, NormalizeScore. Warm: as when replicas of one workload
 // follow each other, the previous pod landed on one node, which is the only node
 // changed since. Cold: the plugin has never seen the question.
-func benchCycle(b *testing.B, pod *corev1.Pod, warm bool) {
-	h := benchCluster()
+func benchCycle(b *testing.B, pod *corev1.Pod, warm bool) { benchCycleIn(b, benchCluster(true), pod, warm) }
+
+func benchCycleIn(b *testing.B, h *pt.Handle, pod *corev1.Pod, warm bool) {
 	pl, err := New(context.Background(), nil, h)
 	if err != nil {
 		b.Fatal(err)
@@ -110,4 +111,10 @@ func BenchmarkCyclePreferredAffinityOnZone(b *testing.B) { benchCycle(b, nearWeb
 // after looking at the 500 nodes with anti-affinity pods.
 func BenchmarkCycleNoAffinity(b *testing.B) {
 	benchCycle(b, pt.Pod("default", "plain").Label("app", "plain").Obj(), true)
+}
+
+// A pod with no terms in a cluster where no pod has any: both extension points
+// skip at once.
+func BenchmarkCycleNoAffinityInAClusterWithout(b *testing.B) {
+	benchCycleIn(b, benchCluster(false), pt.Pod("default", "plain").Label("app", "plain").Obj(), true)
 }

@@ -13,6 +13,7 @@ import (
 	fw "github.com/minik8s/minik8s/pkg/scheduler/framework"
 	"github.com/minik8s/minik8s/pkg/scheduler/plugins/defaultbinder"
 	"github.com/minik8s/minik8s/pkg/scheduler/plugins/imagelocality"
+	"github.com/minik8s/minik8s/pkg/scheduler/plugins/interpodaffinity"
 	"github.com/minik8s/minik8s/pkg/scheduler/plugins/names"
 	"github.com/minik8s/minik8s/pkg/scheduler/plugins/nodeaffinity"
 	"github.com/minik8s/minik8s/pkg/scheduler/plugins/nodename"
@@ -20,6 +21,7 @@ import (
 	"github.com/minik8s/minik8s/pkg/scheduler/plugins/noderesources"
 	"github.com/minik8s/minik8s/pkg/scheduler/plugins/nodeunschedulable"
 	"github.com/minik8s/minik8s/pkg/scheduler/plugins/pending"
+	"github.com/minik8s/minik8s/pkg/scheduler/plugins/podtopologyspread"
 	"github.com/minik8s/minik8s/pkg/scheduler/plugins/queuesort"
 	"github.com/minik8s/minik8s/pkg/scheduler/plugins/roundrobin"
 	"github.com/minik8s/minik8s/pkg/scheduler/plugins/schedulinggates"
@@ -45,8 +47,8 @@ func Registry() map[string]fw.Factory {
 		names.NodeVolumeLimits:                pending.Factory(names.NodeVolumeLimits),
 		names.VolumeBinding:                   pending.Factory(names.VolumeBinding),
 		names.VolumeZone:                      pending.Factory(names.VolumeZone),
-		names.PodTopologySpread:               pending.Factory(names.PodTopologySpread),
-		names.InterPodAffinity:                pending.Factory(names.InterPodAffinity),
+		names.PodTopologySpread:               podtopologyspread.New,
+		names.InterPodAffinity:                interpodaffinity.New,
 		names.DefaultPreemption:               pending.Factory(names.DefaultPreemption),
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	schedv1 "k8s.io/kube-scheduler/config/v1"
 
 	fw "github.com/minik8s/minik8s/pkg/scheduler/framework"
@@ -103,7 +104,7 @@ func TestInvalidConfigurationsNameTheField(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := load(t, "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\n"+c.yaml+"\n")
-			err := Validate(cfg, registry("Other"), map[string]ArgsValidator{"X": func(runtime.Object) error { return nil }})
+			err := Validate(cfg, registry("Other"), map[string]ArgsValidator{"X": func(*field.Path, runtime.Object) error { return nil }})
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("error %v, want it to contain %q", err, c.want)
 			}

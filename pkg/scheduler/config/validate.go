@@ -15,14 +15,17 @@ import (
 // removedPlugins are plugin names upstream's v1 configuration refuses.
 var removedPlugins = map[string]bool{"AzureDiskLimits": true, "CinderLimits": true, "EBSLimits": true, "GCEPDLimits": true}
 
-// ArgsValidator checks one plugin's arguments; errors are relative to the args.
-type ArgsValidator func(args runtime.Object) error
+// ArgsValidator checks one plugin's arguments; path is where they are in the
+// configuration, for the error messages.
+type ArgsValidator func(path *field.Path, args runtime.Object) error
 
 // Validate checks a defaulted configuration as upstream's kube-scheduler does, that
 // every plugin named exists in registry, and each plugin's arguments with its
 // validator. Errors name the field.
 func Validate(cfg *schedv1.KubeSchedulerConfiguration, registry map[string]fw.Factory, validators map[string]ArgsValidator) error {
 	var errs field.ErrorList
+	// argErrs come from the plugins' validators, already naming the field.
+	var argErrs []error
 	if cfg.Parallelism != nil && *cfg.Parallelism <= 0 {
 		errs = append(errs, field.Invalid(field.NewPath("parallelism"), *cfg.Parallelism, "should be an integer value greater than zero"))
 	}
@@ -67,8 +70,8 @@ func Validate(cfg *schedv1.KubeSchedulerConfiguration, registry map[string]fw.Fa
 			if removedPlugins[pc.Name] {
 				errs = append(errs, field.Invalid(pcPath, pc.Name, fmt.Sprintf("was invalid in version %q (KubeSchedulerConfiguration is version %q)", "kubescheduler.config.k8s.io/v1", "kubescheduler.config.k8s.io/v1")))
 			} else if v := validators[pc.Name]; v != nil && pc.Args.Object != nil {
-				if err := v(pc.Args.Object); err != nil {
-					errs = append(errs, field.Invalid(pcPath.Child("args"), pc.Name, err.Error()))
+				if err := v(pcPath.Child("args"), pc.Args.Object); err != nil {
+					argErrs = append(argErrs, err)
 				}
 			}
 		}
@@ -76,7 +79,8 @@ func Validate(cfg *schedv1.KubeSchedulerConfiguration, registry map[string]fw.Fa
 			errs = append(errs, field.Invalid(path.Child("plugins", "queueSort"), p.Plugins.QueueSort, "must be the same for all profiles"))
 		}
 	}
-	return utilerrors.Flatten(errs.ToAggregate())
+	all := append(argErrs, errs.ToAggregate())
+	return utilerrors.Flatten(utilerrors.NewAggregate(all))
 }
 
 func validatePercentage(path *field.Path, v *int32) field.ErrorList {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	schedconfig "k8s.io/kube-scheduler/config/v1"
 
 	"github.com/minik8s/minik8s/pkg/scheduler/config"
@@ -57,20 +58,42 @@ func Registry() map[string]fw.Factory {
 // configuration stops start-up with the field named.
 func ArgsValidators() map[string]config.ArgsValidator {
 	return map[string]config.ArgsValidator{
-		names.NodeResourcesFit: func(a runtime.Object) error {
+		names.NodeResourcesFit: func(path *field.Path, a runtime.Object) error {
 			fa, ok := a.(*schedconfig.NodeResourcesFitArgs)
 			if !ok {
-				return fmt.Errorf("want args of type NodeResourcesFitArgs, got %T", a)
+				return fmt.Errorf("%s: want args of type NodeResourcesFitArgs, got %T", path, a)
 			}
-			return noderesources.ValidateFitArgs(fa)
+			return prefixed(path, noderesources.ValidateFitArgs(fa))
 		},
-		names.NodeResourcesBalancedAllocation: func(a runtime.Object) error {
+		names.NodeResourcesBalancedAllocation: func(path *field.Path, a runtime.Object) error {
 			_, err := noderesources.NewBalancedAllocation(context.Background(), a, nil)
-			return err
+			return prefixed(path, err)
 		},
-		names.NodeAffinity: func(a runtime.Object) error {
+		names.NodeAffinity: func(path *field.Path, a runtime.Object) error {
 			_, err := nodeaffinity.New(context.Background(), a, nil)
-			return err
+			return prefixed(path, err)
+		},
+		names.InterPodAffinity: func(path *field.Path, a runtime.Object) error {
+			ia, ok := a.(*schedconfig.InterPodAffinityArgs)
+			if !ok {
+				return fmt.Errorf("%s: want args of type InterPodAffinityArgs, got %T", path, a)
+			}
+			return interpodaffinity.ValidateArgs(path, ia)
+		},
+		names.PodTopologySpread: func(path *field.Path, a runtime.Object) error {
+			pa, ok := a.(*schedconfig.PodTopologySpreadArgs)
+			if !ok {
+				return fmt.Errorf("%s: want args of type PodTopologySpreadArgs, got %T", path, a)
+			}
+			return podtopologyspread.ValidateArgs(path, pa)
 		},
 	}
+}
+
+// prefixed puts the args' path before an error that names fields relative to them.
+func prefixed(path *field.Path, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s.%w", path, err)
 }

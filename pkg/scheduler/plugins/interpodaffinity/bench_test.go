@@ -34,7 +34,9 @@ func benchCluster(withAnti bool) *pt.Handle {
 // over the feasible ones, NormalizeScore. Warm: as when replicas of one workload
 // follow each other, the previous pod landed on one node, which is the only node
 // changed since. Cold: the plugin has never seen the question.
-func benchCycle(b *testing.B, pod *corev1.Pod, warm bool) { benchCycleIn(b, benchCluster(true), pod, warm) }
+func benchCycle(b *testing.B, pod *corev1.Pod, warm bool) {
+	benchCycleIn(b, benchCluster(true), pod, warm)
+}
 
 func benchCycleIn(b *testing.B, h *pt.Handle, pod *corev1.Pod, warm bool) {
 	pl, err := New(context.Background(), nil, h)

@@ -17,6 +17,7 @@ import (
 	"github.com/minik8s/minik8s/pkg/scheduler/plugins/roundrobin"
 	"github.com/minik8s/minik8s/pkg/scheduler/plugins/schedulinggates"
 	"github.com/minik8s/minik8s/pkg/scheduler/plugins/tainttoleration"
+	"github.com/minik8s/minik8s/pkg/scheduler/plugins/volumebinding"
 )
 
 // Registry returns the plugin factories by name.
@@ -36,7 +37,7 @@ func Registry() map[string]fw.Factory {
 		names.RoundRobin:                      roundrobin.New,
 		names.VolumeRestrictions:              pending.Factory(names.VolumeRestrictions),
 		names.NodeVolumeLimits:                pending.Factory(names.NodeVolumeLimits),
-		names.VolumeBinding:                   pending.Factory(names.VolumeBinding),
+		names.VolumeBinding:                   volumebinding.New,
 		names.VolumeZone:                      pending.Factory(names.VolumeZone),
 		names.PodTopologySpread:               pending.Factory(names.PodTopologySpread),
 		names.InterPodAffinity:                pending.Factory(names.InterPodAffinity),

@@ -9,7 +9,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/component-helpers/scheduling/corev1/nodeaffinity"
 	"k8s.io/component-helpers/storage/ephemeral"
 	"k8s.io/component-helpers/storage/volume"
 
@@ -45,29 +44,18 @@ func isFullyBound(pvc *corev1.PersistentVolumeClaim) bool {
 }
 
 // candidate is a volume that may be bound to a claim, with its node affinity parsed
-// once per cycle (nil: any node).
+// once per cycle.
 type candidate struct {
 	pv       *corev1.PersistentVolume
-	affinity *nodeaffinity.LazyErrorNodeSelector
+	affinity *nodeMatcher
 }
 
 func newCandidate(pv *corev1.PersistentVolume) candidate {
-	c := candidate{pv: pv}
-	if na := pv.Spec.NodeAffinity; na != nil && na.Required != nil {
-		c.affinity = nodeaffinity.NewLazyErrorNodeSelector(na.Required)
-	}
-	return c
+	return candidate{pv: pv, affinity: newNodeMatcher(pv)}
 }
 
-// fits is volume.CheckNodeAffinity on a parsed selector: a selector that cannot be
-// parsed matches nothing.
-func (c *candidate) fits(node *corev1.Node) bool {
-	if c.affinity == nil {
-		return true
-	}
-	ok, err := c.affinity.Match(node)
-	return ok && err == nil
-}
+// fits is volume.CheckNodeAffinity.
+func (c *candidate) fits(node *corev1.Node) bool { return c.affinity.matches(node) }
 
 // boundClaim is a claim already bound; pv is nil when its volume does not exist.
 type boundClaim struct {
@@ -89,6 +77,10 @@ type delayedClaim struct {
 	// available are unbound, available volumes that satisfy the claim everywhere
 	// but in node affinity, smallest first.
 	available []candidate
+	// Local volumes pinned to hosts are looked up by the node's hostname; the
+	// rest are tried on every node. Both hold indexes into available, ascending.
+	byHost   map[string][]int
+	anywhere []int
 }
 
 // podClaims are a pod's claims sorted for the cycle.
@@ -268,6 +260,19 @@ func newDelayedClaim(pvc *corev1.PersistentVolumeClaim, class *storagev1.Storage
 		}
 		return dc.available[i].pv.Name < dc.available[j].pv.Name
 	})
+	for i := range dc.available {
+		hosts := pinnedHosts(dc.available[i].pv)
+		if hosts == nil {
+			dc.anywhere = append(dc.anywhere, i)
+			continue
+		}
+		if dc.byHost == nil {
+			dc.byHost = map[string][]int{}
+		}
+		for h := range hosts {
+			dc.byHost[h] = append(dc.byHost[h], i)
+		}
+	}
 	return dc, nil
 }
 

@@ -115,7 +115,17 @@ func (dc *delayedClaim) pick(node *corev1.Node, taken []*corev1.PersistentVolume
 		}
 		return nil
 	}
-	for i := range dc.available {
+	// Walk the volumes that may fit this node in size order: those pinned to its
+	// hostname merged with those not pinned to hosts.
+	pinned := dc.byHost[node.Labels[corev1.LabelHostname]]
+	anywhere := dc.anywhere
+	for len(pinned) > 0 || len(anywhere) > 0 {
+		var i int
+		if len(anywhere) == 0 || (len(pinned) > 0 && pinned[0] < anywhere[0]) {
+			i, pinned = pinned[0], pinned[1:]
+		} else {
+			i, anywhere = anywhere[0], anywhere[1:]
+		}
 		c := &dc.available[i]
 		if !isTaken(c.pv, taken) && c.fits(node) {
 			return c.pv

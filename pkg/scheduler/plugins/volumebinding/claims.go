@@ -246,7 +246,7 @@ func newDelayedClaim(pvc *corev1.PersistentVolumeClaim, class *storagev1.Storage
 			}
 			continue
 		}
-		if pv.Status.Phase != corev1.VolumeAvailable || (selector != nil && !selector.Matches(labels.Set(pv.Labels))) ||
+		if !available(pv) || (selector != nil && !selector.Matches(labels.Set(pv.Labels))) ||
 			volume.GetPersistentVolumeClass(pv) != volume.GetPersistentVolumeClaimClass(pvc) || !volume.CheckAccessModes(pvc, pv) {
 			continue
 		}
@@ -274,6 +274,17 @@ func newDelayedClaim(pvc *corev1.PersistentVolumeClaim, class *storagev1.Storage
 		}
 	}
 	return dc, nil
+}
+
+// available says whether an unbound volume may be chosen. Upstream takes only
+// Available volumes (the PV controller marks new ones so); minik8s has no PV
+// controller yet, so a new volume stays Pending and is taken as available too.
+func available(pv *corev1.PersistentVolume) bool {
+	switch pv.Status.Phase {
+	case corev1.VolumeAvailable, corev1.VolumePending, "":
+		return true
+	}
+	return false
 }
 
 // canProvision says whether the claim's class can provision a volume reachable

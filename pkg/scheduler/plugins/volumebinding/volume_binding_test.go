@@ -99,6 +99,11 @@ func TestPreFilterAndFilter(t *testing.T) {
 				v.Status.Phase = corev1.VolumeReleased
 			})},
 			filter: map[string]string{"node-a": "UnschedulableAndUnresolvable: " + ErrReasonBindConflict}},
+		{name: "a new volume still Pending matches, as no PV controller marks it Available", pod: podWithClaims("p", "pvc-a"),
+			objs: []runtime.Object{waitClass, claim("pvc-a", "wait", "1Gi"), pv("pv-a", "wait", "1Gi", func(v *corev1.PersistentVolume) {
+				v.Status.Phase = corev1.VolumePending
+			})},
+			filter: map[string]string{"node-a": "Success"}},
 		{name: "a volume bound to another claim does not match", pod: podWithClaims("p", "pvc-a"),
 			objs:   []runtime.Object{waitClass, claim("pvc-a", "wait", "1Gi"), pv("pv-a", "wait", "1Gi", claimRef(claim("other", "wait", "1Gi")))},
 			filter: map[string]string{"node-a": "UnschedulableAndUnresolvable: " + ErrReasonBindConflict}},

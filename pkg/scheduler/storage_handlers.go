@@ -9,7 +9,8 @@ import (
 )
 
 // addStorageHandlers turns volume objects' changes into cluster events: a claim
-// bound or a class created can let a pod waiting on volumes fit.
+// bound, a class created or a volume detached can let a pod waiting on volumes
+// fit.
 func (s *Scheduler) addStorageHandlers(ctx context.Context) error {
 	type src struct {
 		inf cache.SharedIndexInformer
@@ -21,6 +22,8 @@ func (s *Scheduler) addStorageHandlers(ctx context.Context) error {
 		{f.Core().V1().PersistentVolumeClaims().Informer(), fw.PersistentVolumeClaim},
 		{f.Storage().V1().StorageClasses().Informer(), fw.StorageClass},
 		{f.Storage().V1().CSINodes().Informer(), fw.CSINode},
+		// A detached volume frees an attach slot (NodeVolumeLimits).
+		{f.Storage().V1().VolumeAttachments().Informer(), fw.VolumeAttachment},
 	} {
 		res := x.res
 		if _, err := x.inf.AddEventHandler(cache.ResourceEventHandlerFuncs{

@@ -21,12 +21,16 @@ import (
 	"github.com/minik8s/minik8s/pkg/scheduler/plugins/nodeports"
 	"github.com/minik8s/minik8s/pkg/scheduler/plugins/noderesources"
 	"github.com/minik8s/minik8s/pkg/scheduler/plugins/nodeunschedulable"
+	"github.com/minik8s/minik8s/pkg/scheduler/plugins/nodevolumelimits"
 	"github.com/minik8s/minik8s/pkg/scheduler/plugins/pending"
 	"github.com/minik8s/minik8s/pkg/scheduler/plugins/podtopologyspread"
 	"github.com/minik8s/minik8s/pkg/scheduler/plugins/queuesort"
 	"github.com/minik8s/minik8s/pkg/scheduler/plugins/roundrobin"
 	"github.com/minik8s/minik8s/pkg/scheduler/plugins/schedulinggates"
 	"github.com/minik8s/minik8s/pkg/scheduler/plugins/tainttoleration"
+	"github.com/minik8s/minik8s/pkg/scheduler/plugins/volumebinding"
+	"github.com/minik8s/minik8s/pkg/scheduler/plugins/volumerestrictions"
+	"github.com/minik8s/minik8s/pkg/scheduler/plugins/volumezone"
 )
 
 // Registry returns the plugin factories by name.
@@ -44,10 +48,10 @@ func Registry() map[string]fw.Factory {
 		names.ImageLocality:                   imagelocality.New,
 		names.DefaultBinder:                   defaultbinder.New,
 		names.RoundRobin:                      roundrobin.New,
-		names.VolumeRestrictions:              pending.Factory(names.VolumeRestrictions),
-		names.NodeVolumeLimits:                pending.Factory(names.NodeVolumeLimits),
-		names.VolumeBinding:                   pending.Factory(names.VolumeBinding),
-		names.VolumeZone:                      pending.Factory(names.VolumeZone),
+		names.VolumeRestrictions:              volumerestrictions.New,
+		names.NodeVolumeLimits:                nodevolumelimits.New,
+		names.VolumeBinding:                   volumebinding.New,
+		names.VolumeZone:                      volumezone.New,
 		names.PodTopologySpread:               podtopologyspread.New,
 		names.InterPodAffinity:                interpodaffinity.New,
 		names.DefaultPreemption:               pending.Factory(names.DefaultPreemption),

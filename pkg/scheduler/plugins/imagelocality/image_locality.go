@@ -71,7 +71,10 @@ func sumImageScores(ni *fw.NodeInfo, pod *corev1.Pod, total int) int64 {
 	add := func(cs []corev1.Container) {
 		for i := range cs {
 			if st, ok := ni.ImageStates[normalizedImageName(cs[i].Image)]; ok && total > 0 {
-				sum += int64(float64(st.Size) * float64(st.NumNodes) / float64(total))
+				// Scaled by the share of nodes that have it, computed as upstream
+				// does so scores agree to the byte.
+				spread := float64(st.NumNodes) / float64(total)
+				sum += int64(float64(st.Size) * spread)
 			}
 		}
 	}

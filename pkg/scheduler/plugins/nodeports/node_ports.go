@@ -114,12 +114,22 @@ func isSchedulableAfterPodDeleted(pod *corev1.Pod, oldObj, _ interface{}) (fw.Qu
 	if !ok {
 		return fw.Queue, nil
 	}
-	want := HostPorts(pod)
-	for _, g := range HostPorts(gone) {
-		for _, w := range want {
-			if g.HostPort == w.HostPort && g.Protocol == w.Protocol {
-				return fw.Queue, nil
-			}
+	if gone.Spec.NodeName == "" && gone.Status.NominatedNodeName == "" {
+		return fw.QueueSkip, nil
+	}
+	freed := HostPorts(gone)
+	if len(freed) == 0 {
+		return fw.QueueSkip, nil
+	}
+	// Only ports the pod would clash with matter, judged as Filter judges them
+	// (an empty IP is 0.0.0.0, an empty protocol TCP).
+	var inUse fw.HostPortInfo
+	for _, p := range freed {
+		inUse.Add(p.HostIP, string(p.Protocol), p.HostPort)
+	}
+	for _, p := range HostPorts(pod) {
+		if inUse.CheckConflict(p.HostIP, string(p.Protocol), p.HostPort) {
+			return fw.Queue, nil
 		}
 	}
 	return fw.QueueSkip, nil

@@ -82,11 +82,11 @@ func (b *BalancedAllocation) Score(_ context.Context, state *fw.CycleState, pod 
 	var fractions [8]float64
 	fr := fractions[:0]
 	for _, r := range b.resources {
-		alloc, used := nodeAmounts(ni, r.name, false)
-		if alloc == 0 {
+		alloc, used, ok := scoredAmounts(pi, ni, r.name, false)
+		if !ok {
 			continue
 		}
-		f := float64(used+podAmount(pi, r.name, false)) / float64(alloc)
+		f := float64(used) / float64(alloc)
 		if f > 1 {
 			f = 1
 		}

@@ -68,7 +68,7 @@ func NewFit(_ context.Context, args runtime.Object, _ fw.Handle) (fw.Plugin, err
 	case schedconfig.MostAllocated:
 		f.scorer = scorer{resources: rw, score: mostRequestedScore, nonZero: true}
 	case schedconfig.RequestedToCapacityRatio:
-		f.scorer = scorer{resources: rw, score: ratioScorer(st.RequestedToCapacityRatio.Shape), nonZero: true}
+		f.scorer = scorer{resources: rw, score: ratioScorer(st.RequestedToCapacityRatio.Shape), nonZero: true, ratio: true}
 	}
 	return f, nil
 }

@@ -49,3 +49,19 @@ func nodeAmounts(ni *fw.NodeInfo, name corev1.ResourceName, nonZero bool) (alloc
 	}
 	return alloc, ni.Requested.Get(name)
 }
+
+// scoredAmounts is what a scorer weighs for one resource: the node's allocatable
+// and its requested amount with the pod added. ok is false when the resource is
+// left out: the node has none, or it is an extended resource (or hugepages) the
+// pod does not ask for, so nodes are not ranked by devices the pod will not use.
+func scoredAmounts(pi *fw.PodInfo, ni *fw.NodeInfo, name corev1.ResourceName, nonZero bool) (alloc, requested int64, ok bool) {
+	want := podAmount(pi, name, nonZero)
+	if want == 0 && fw.IsScalarResourceName(name) {
+		return 0, 0, false
+	}
+	alloc, used := nodeAmounts(ni, name, nonZero)
+	if alloc == 0 {
+		return 0, 0, false
+	}
+	return alloc, used + want, true
+}

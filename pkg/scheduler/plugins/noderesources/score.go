@@ -1,33 +1,44 @@
 package noderesources
 
 import (
+	"math"
+
 	schedconfig "k8s.io/kube-scheduler/config/v1"
 
 	fw "github.com/minik8s/minik8s/pkg/scheduler/framework"
 )
 
 // scorer scores a node over weighted resources: each resource's score from
-// (requested, allocatable), averaged by weight. Resources the node does not have
-// are left out.
+// (requested, allocatable), averaged by weight. Resources the node does not have,
+// and extended resources the pod does not ask for, are left out.
 type scorer struct {
 	resources []resourceWeight
 	score     func(requested, capacity int64) int64
 	nonZero   bool
+	// ratio: RequestedToCapacityRatio's averaging, which leaves out resources
+	// scoring 0 and rounds to the nearest integer.
+	ratio bool
 }
 
 func (s *scorer) scoreNode(pi *fw.PodInfo, ni *fw.NodeInfo) int64 {
 	var sum, weights int64
 	for _, r := range s.resources {
-		alloc, used := nodeAmounts(ni, r.name, s.nonZero)
-		if alloc == 0 {
+		alloc, used, ok := scoredAmounts(pi, ni, r.name, s.nonZero)
+		if !ok {
 			continue
 		}
-		req := used + podAmount(pi, r.name, s.nonZero)
-		sum += s.score(req, alloc) * r.weight
+		score := s.score(used, alloc)
+		if s.ratio && score <= 0 {
+			continue
+		}
+		sum += score * r.weight
 		weights += r.weight
 	}
 	if weights == 0 {
 		return 0
+	}
+	if s.ratio {
+		return int64(math.Round(float64(sum) / float64(weights)))
 	}
 	return sum / weights
 }
@@ -78,8 +89,8 @@ func ratioScorer(shape []schedconfig.UtilizationShapePoint) func(requested, capa
 	}
 	return func(requested, capacity int64) int64 {
 		if capacity == 0 || requested > capacity {
-			return f(100)
+			return f(maxUtilization)
 		}
-		return f(100 - (capacity-requested)*100/capacity)
+		return f(requested * maxUtilization / capacity)
 	}
 }

@@ -44,6 +44,34 @@ func (m *NodeToStatus) Range(f func(node string, s *Status)) {
 	}
 }
 
+// NodesWithCode lists, in the lister's order, the nodes whose status has code:
+// the recorded ones and, when the absent status has it, every node not recorded.
+func (m *NodeToStatus) NodesWithCode(lister NodeInfoLister, code Code) []*NodeInfo {
+	all := lister.List()
+	if m.AbsentStatus.Code() != code {
+		if len(m.statuses) == 0 {
+			return nil
+		}
+		out := make([]*NodeInfo, 0, len(m.statuses))
+		for _, ni := range all {
+			if s, ok := m.statuses[ni.Node().Name]; ok && s.Code() == code {
+				out = append(out, ni)
+			}
+		}
+		return out
+	}
+	if len(m.statuses) == 0 {
+		return append([]*NodeInfo(nil), all...)
+	}
+	out := make([]*NodeInfo, 0, len(all))
+	for _, ni := range all {
+		if m.Get(ni.Node().Name).Code() == code {
+			out = append(out, ni)
+		}
+	}
+	return out
+}
+
 // Diagnosis explains why a pod fits nowhere.
 type Diagnosis struct {
 	NodeToStatus *NodeToStatus
@@ -74,8 +102,10 @@ func (f *FitError) Error() string {
 	} else if hist := f.reasonHistogram(); len(hist) > 0 {
 		fmt.Fprintf(&b, " %v.", strings.Join(hist, ", "))
 	}
+	// The PostFilter message is a sentence of its own ("preemption: ...") and
+	// brings its own full stop, as upstream's.
 	if f.Diagnosis.PostFilterMsg != "" {
-		fmt.Fprintf(&b, " %v.", f.Diagnosis.PostFilterMsg)
+		fmt.Fprintf(&b, " %v", f.Diagnosis.PostFilterMsg)
 	}
 	return b.String()
 }

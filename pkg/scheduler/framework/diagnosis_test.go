@@ -54,7 +54,7 @@ func (l listOf) HavePodsWithRequiredAntiAffinityList() []*NodeInfo { return nil 
 func (l listOf) Get(string) (*NodeInfo, error)                     { return nil, nil }
 func (l listOf) NumNodes() int                                     { return len(l) }
 
-func TestNodesWithCode(t *testing.T) {
+func TestNodesWithCodeAndTheirCount(t *testing.T) {
 	var nodes listOf
 	for _, n := range []string{"a", "b", "c", "d"} {
 		ni := NewNodeInfo()
@@ -88,6 +88,9 @@ func TestNodesWithCode(t *testing.T) {
 			}
 			if !reflect.DeepEqual(got, c.want) {
 				t.Fatalf("got %v, want %v", got, c.want)
+			}
+			if n := m.CountWithCode(len(nodes), Unschedulable); n != len(c.want) {
+				t.Fatalf("counted %d, want %d", n, len(c.want))
 			}
 		})
 	}

@@ -4,12 +4,21 @@ import (
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/runtime"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	schedv1 "k8s.io/kube-scheduler/config/v1"
 
 	fw "github.com/minik8s/minik8s/pkg/scheduler/framework"
+	"github.com/minik8s/minik8s/pkg/scheduler/plugins/defaultpreemption"
+	"github.com/minik8s/minik8s/pkg/scheduler/plugins/names"
 )
+
+// argsValidators check plugin arguments in the configuration, with upstream's
+// field paths (profiles[i].pluginConfig[j].args...).
+var argsValidators = map[string]func(*field.Path, runtime.Object) field.ErrorList{
+	names.DefaultPreemption: defaultpreemption.ValidateConfig,
+}
 
 // removedPlugins are plugin names upstream's v1 configuration refuses.
 var removedPlugins = map[string]bool{"AzureDiskLimits": true, "CinderLimits": true, "EBSLimits": true, "GCEPDLimits": true}
@@ -61,6 +70,8 @@ func Validate(cfg *schedv1.KubeSchedulerConfiguration, registry map[string]fw.Fa
 			pcSeen[pc.Name] = true
 			if removedPlugins[pc.Name] {
 				errs = append(errs, field.Invalid(pcPath, pc.Name, fmt.Sprintf("was invalid in version %q (KubeSchedulerConfiguration is version %q)", "kubescheduler.config.k8s.io/v1", "kubescheduler.config.k8s.io/v1")))
+			} else if validate, ok := argsValidators[pc.Name]; ok && pc.Args.Object != nil {
+				errs = append(errs, validate(pcPath.Child("args"), pc.Args.Object)...)
 			}
 		}
 		if i > 0 && !equality.Semantic.DeepEqual(cfg.Profiles[0].Plugins.QueueSort, p.Plugins.QueueSort) {

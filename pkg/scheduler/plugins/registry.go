@@ -5,6 +5,7 @@ package plugins
 import (
 	fw "github.com/minik8s/minik8s/pkg/scheduler/framework"
 	"github.com/minik8s/minik8s/pkg/scheduler/plugins/defaultbinder"
+	"github.com/minik8s/minik8s/pkg/scheduler/plugins/defaultpreemption"
 	"github.com/minik8s/minik8s/pkg/scheduler/plugins/imagelocality"
 	"github.com/minik8s/minik8s/pkg/scheduler/plugins/names"
 	"github.com/minik8s/minik8s/pkg/scheduler/plugins/nodeaffinity"
@@ -40,6 +41,6 @@ func Registry() map[string]fw.Factory {
 		names.VolumeZone:                      pending.Factory(names.VolumeZone),
 		names.PodTopologySpread:               pending.Factory(names.PodTopologySpread),
 		names.InterPodAffinity:                pending.Factory(names.InterPodAffinity),
-		names.DefaultPreemption:               pending.Factory(names.DefaultPreemption),
+		names.DefaultPreemption:               defaultpreemption.New,
 	}
 }

@@ -59,6 +59,11 @@ func (s *Scheduler) scheduleOne(ctx context.Context) {
 			fitErr.Diagnosis.PostFilterMsg = st.Message()
 			if st.Code() == fw.Error {
 				s.log.Error("running PostFilter plugins", "pod", klogKey(pod), "err", st.AsError())
+				// A preemption that failed half-way (an API error) is retried
+				// after back-off rather than left to wait for a cluster event.
+				if diag != nil {
+					diag.UnschedulablePlugins, diag.PendingPlugins = nil, nil
+				}
 			}
 			nominating = r
 		}

@@ -63,6 +63,9 @@ func (a *admission) admitCreateBuiltin(ctx context.Context, res *registry.Resour
 		return err
 	}
 	if pod, ok := obj.(*corev1.Pod); ok && res.Group == "" && res.Name == "pods" {
+		if err := a.admitPriority(ctx, res, pod); err != nil {
+			return err
+		}
 		return a.admitRuntimeClass(ctx, res, pod)
 	}
 	return nil

@@ -29,7 +29,7 @@ func (s *Scheduler) bindingCycle(ctx context.Context, prof *profile.Profile, sta
 		if st.Code() == fw.Skip {
 			err = fmt.Errorf("no bind plugin bound the pod")
 		}
-		s.fail(ctx, prof, qpi, fmt.Errorf("binding rejected: %w", err), rejectionDiag(st), "", start, s.queue.SchedulingCycle())
+		s.fail(ctx, prof, qpi, fmt.Errorf("binding rejected: %w", err), rejectionDiag(st), clearNomination, start, s.queue.SchedulingCycle())
 		return
 	}
 	s.cache.FinishBinding(assumed)

@@ -24,10 +24,15 @@ const (
 	maxMessageLength = 1024
 )
 
+// clearNomination is the nomination of a pod that failed after a node was
+// chosen for it (Reserve, Permit, binding): none, as upstream clears it.
+var clearNomination = &fw.PostFilterResult{}
+
 // fail records a failed attempt — event, metrics, condition, nomination — and
-// requeues the pod.
+// requeues the pod. nominating nil leaves the pod's nominated node alone; else
+// its NominatedNodeName replaces it ("" clears it).
 func (s *Scheduler) fail(ctx context.Context, prof *profile.Profile, qpi *fw.QueuedPodInfo, err error, diag *fw.Diagnosis,
-	nominated string, start time.Time, cycle int64) {
+	nominating *fw.PostFilterResult, start time.Time, cycle int64) {
 	pod := qpi.Pod
 	reason := reasonSchedulerError
 	var fitErr *fw.FitError
@@ -55,20 +60,24 @@ func (s *Scheduler) fail(ctx context.Context, prof *profile.Profile, qpi *fw.Que
 			qpi.PendingPlugins = sets.KeySet(diag.PendingPlugins)
 		}
 	}
-	// The pod may be gone or bound by now: then there is nothing to retry.
+	// The pod may be gone or bound by now: then there is nothing to retry, and
+	// no room to hold for it. The nomination is recorded at once, not when the
+	// status patch comes back, so the next cycles already leave its room free.
+	latest := pod
 	if cur, gerr := s.podLister.Pods(pod.Namespace).Get(pod.Name); gerr == nil && cur.UID == pod.UID && cur.Spec.NodeName == "" {
+		latest = cur
 		s.queue.AddUnschedulable(ctx, qpi, cycle)
+		if nominating != nil {
+			s.queue.Nominator().Nominate(cur, nominating.NominatedNodeName)
+		}
 	} else {
 		s.queue.Done(pod.UID)
-	}
-	if nominated != "" {
-		s.queue.Nominator().Nominate(pod, nominated)
 	}
 
 	msg := truncate(err.Error())
 	prof.EventRecorder().Eventf(pod, nil, corev1.EventTypeWarning, "FailedScheduling", "Scheduling", msg)
 	cond := corev1.PodCondition{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: reason, Message: err.Error()}
-	if perr := s.patchPodStatus(ctx, pod, cond, nominated); perr != nil && !apierrors.IsNotFound(perr) {
+	if perr := s.patchPodStatus(ctx, latest, cond, nominating); perr != nil && !apierrors.IsNotFound(perr) {
 		s.log.Error("update pod condition", "pod", klogKey(pod), "err", perr)
 	}
 }
@@ -81,9 +90,10 @@ func truncate(msg string) string {
 	return msg[:maxMessageLength-len(suffix)] + suffix
 }
 
-// patchPodStatus sets the PodScheduled condition and nominated node, skipping the
-// call when nothing would change.
-func (s *Scheduler) patchPodStatus(ctx context.Context, pod *corev1.Pod, cond corev1.PodCondition, nominated string) error {
+// patchPodStatus sets the PodScheduled condition and, when nominating says so,
+// the nominated node (cleared when its name is empty), skipping the call when
+// nothing would change.
+func (s *Scheduler) patchPodStatus(ctx context.Context, pod *corev1.Pod, cond corev1.PodCondition, nominating *fw.PostFilterResult) error {
 	var old *corev1.PodCondition
 	for i := range pod.Status.Conditions {
 		if pod.Status.Conditions[i].Type == corev1.PodScheduled {
@@ -91,7 +101,8 @@ func (s *Scheduler) patchPodStatus(ctx context.Context, pod *corev1.Pod, cond co
 		}
 	}
 	sameCond := old != nil && old.Status == cond.Status && old.Reason == cond.Reason && old.Message == cond.Message
-	if sameCond && (nominated == "" || nominated == pod.Status.NominatedNodeName) {
+	setNominated := nominating != nil && nominating.NominatedNodeName != pod.Status.NominatedNodeName
+	if sameCond && !setNominated {
 		return nil
 	}
 	if old != nil && old.Status == cond.Status {
@@ -101,8 +112,12 @@ func (s *Scheduler) patchPodStatus(ctx context.Context, pod *corev1.Pod, cond co
 	}
 	cond.LastProbeTime = metav1.Time{}
 	status := map[string]interface{}{"conditions": []corev1.PodCondition{cond}}
-	if nominated != "" {
-		status["nominatedNodeName"] = nominated
+	if setNominated {
+		if nominating.NominatedNodeName == "" {
+			status["nominatedNodeName"] = nil // a null in a merge patch removes the field
+		} else {
+			status["nominatedNodeName"] = nominating.NominatedNodeName
+		}
 	}
 	patch, err := json.Marshal(map[string]interface{}{
 		"metadata": map[string]interface{}{"uid": pod.UID},

@@ -51,40 +51,46 @@ func (s *Scheduler) scheduleOne(ctx context.Context) {
 
 	res, diag, err := s.schedulePod(ctx, prof, state, pod)
 	if err != nil {
-		var nominated string
+		// nominating nil leaves the pod's nominated node as it is.
+		var nominating *fw.PostFilterResult
 		var fitErr *fw.FitError
 		if errors.As(err, &fitErr) && prof.HasPostFilters() {
+			// PostFilter (preemption) may make room for the pod in a later cycle.
 			r, st := prof.RunPostFilterPlugins(ctx, state, pod, fitErr.Diagnosis.NodeToStatus)
+			fitErr.Diagnosis.PostFilterMsg = st.Message()
 			if st.Code() == fw.Error {
-				s.log.Error("preemption failed", "pod", klogKey(pod), "err", st.AsError())
-			} else if !st.IsSuccess() {
-				fitErr.Diagnosis.PostFilterMsg = st.Message()
+				s.log.Error("running PostFilter plugins", "pod", klogKey(pod), "err", st.AsError())
+				// A preemption that failed half-way (an API error) is retried
+				// after back-off rather than left to wait for a cluster event.
+				if diag != nil {
+					diag.UnschedulablePlugins, diag.PendingPlugins = nil, nil
+				}
 			}
-			if r != nil {
-				nominated = r.NominatedNodeName
-			}
+			nominating = r
 		}
-		s.fail(ctx, prof, qpi, err, diag, nominated, start, cycle)
+		s.fail(ctx, prof, qpi, err, diag, nominating, start, cycle)
 		return
 	}
 
-	// Assume the pod on its node so the next cycle counts it there.
+	// Assume the pod on its node so the next cycle counts it there; counted
+	// there, it no longer holds room as a nominated pod.
 	assumed := pod.DeepCopy()
 	assumed.Spec.NodeName = res.host
 	if err := s.cache.AssumePodInfo(qpi.PodInfo.WithPod(assumed)); err != nil {
-		s.fail(ctx, prof, qpi, err, nil, "", start, cycle)
+		s.fail(ctx, prof, qpi, err, nil, clearNomination, start, cycle)
 		return
 	}
+	s.queue.Nominator().Delete(pod)
 	if st := prof.RunReservePlugins(ctx, state, assumed, res.host); !st.IsSuccess() {
 		prof.RunUnreservePlugins(ctx, state, assumed, res.host)
 		s.cache.ForgetPod(assumed)
-		s.fail(ctx, prof, qpi, statusError(st), rejectionDiag(st), "", start, cycle)
+		s.fail(ctx, prof, qpi, statusError(st), rejectionDiag(st), clearNomination, start, cycle)
 		return
 	}
 	if st := prof.RunPermitPlugins(ctx, state, assumed, res.host); !st.IsSuccess() {
 		prof.RunUnreservePlugins(ctx, state, assumed, res.host)
 		s.cache.ForgetPod(assumed)
-		s.fail(ctx, prof, qpi, statusError(st), rejectionDiag(st), "", start, cycle)
+		s.fail(ctx, prof, qpi, statusError(st), rejectionDiag(st), clearNomination, start, cycle)
 		return
 	}
 	s.queue.Done(pod.UID)

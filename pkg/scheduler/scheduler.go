@@ -69,6 +69,9 @@ func New(ctx context.Context, cfg Config) (*Scheduler, error) {
 		profiles: map[string]*profile.Profile{}, log: cfg.Logger, parallel: fw.NewParallelizer(cfg.Parallelism)}
 	// Managed fields are of no use to a scheduler and are most of a small object.
 	s.informers = informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTransform(trimObject))
+	// The pod informer is the filtered one, registered before any plugin asks the
+	// factory for pods (preemption reads them) and would get an unfiltered one.
+	s.informers.InformerFor(&corev1.Pod{}, newPodInformer)
 	s.broadcaster = events.NewBroadcaster(&events.EventSinkImpl{Interface: client.EventsV1()})
 	s.metrics = newMetrics(cfg.Metrics)
 
@@ -94,7 +97,6 @@ func New(ctx context.Context, cfg Config) (*Scheduler, error) {
 	if err := s.addEventHandlers(); err != nil {
 		return nil, err
 	}
-	// After the handlers: the pod informer is the filtered one they made.
 	s.podLister = s.informers.Core().V1().Pods().Lister()
 	return s, nil
 }

@@ -44,6 +44,48 @@ func (m *NodeToStatus) Range(f func(node string, s *Status)) {
 	}
 }
 
+// NodesWithCode lists, in the lister's order, the nodes whose status has code:
+// the recorded ones and, when the absent status has it, every node not recorded.
+func (m *NodeToStatus) NodesWithCode(lister NodeInfoLister, code Code) []*NodeInfo {
+	all := lister.List()
+	if m.AbsentStatus.Code() != code {
+		if len(m.statuses) == 0 {
+			return nil
+		}
+		out := make([]*NodeInfo, 0, len(m.statuses))
+		for _, ni := range all {
+			if s, ok := m.statuses[ni.Node().Name]; ok && s.Code() == code {
+				out = append(out, ni)
+			}
+		}
+		return out
+	}
+	if len(m.statuses) == 0 {
+		return append([]*NodeInfo(nil), all...)
+	}
+	out := make([]*NodeInfo, 0, len(all))
+	for _, ni := range all {
+		if m.Get(ni.Node().Name).Code() == code {
+			out = append(out, ni)
+		}
+	}
+	return out
+}
+
+// CountWithCode counts the nodes, of numAll, whose status has code.
+func (m *NodeToStatus) CountWithCode(numAll int, code Code) int {
+	n := 0
+	for _, s := range m.statuses {
+		if s.Code() == code {
+			n++
+		}
+	}
+	if m.AbsentStatus.Code() == code && numAll > len(m.statuses) {
+		n += numAll - len(m.statuses)
+	}
+	return n
+}
+
 // Diagnosis explains why a pod fits nowhere.
 type Diagnosis struct {
 	NodeToStatus *NodeToStatus
@@ -67,26 +109,45 @@ type FitError struct {
 const NoNodeAvailableMsg = "0/%v nodes are available"
 
 func (f *FitError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, NoNodeAvailableMsg+":", f.NumAllNodes)
+	var msg string
 	if f.Diagnosis.PreFilterMsg != "" {
-		fmt.Fprintf(&b, " %v.", f.Diagnosis.PreFilterMsg)
-	} else if hist := f.reasonHistogram(); len(hist) > 0 {
-		fmt.Fprintf(&b, " %v.", strings.Join(hist, ", "))
+		msg = fmt.Sprintf(NoNodeAvailableMsg+": %v.", f.NumAllNodes, f.Diagnosis.PreFilterMsg)
+	} else {
+		msg = NodesUnavailableMessage(f.NumAllNodes, f.reasonCounts())
 	}
+	// The PostFilter message is a sentence of its own ("preemption: ...") and
+	// brings its own full stop, as upstream's.
 	if f.Diagnosis.PostFilterMsg != "" {
-		fmt.Fprintf(&b, " %v.", f.Diagnosis.PostFilterMsg)
+		msg += " " + f.Diagnosis.PostFilterMsg
+	}
+	return msg
+}
+
+// NodesUnavailableMessage is FitError's message for nodes counted by the reason
+// they failed: "0/3 nodes are available: 1 Insufficient cpu, 2 ...". Reasons
+// are sorted as strings (so "1 ..." before "2 ..."), as upstream prints them.
+func NodesUnavailableMessage(numAll int, counts map[string]int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, NoNodeAvailableMsg+":", numAll)
+	hist := make([]string, 0, len(counts))
+	for r, n := range counts {
+		if n > 0 {
+			hist = append(hist, fmt.Sprintf("%v %v", n, r))
+		}
+	}
+	if len(hist) > 0 {
+		sort.Strings(hist)
+		fmt.Fprintf(&b, " %v.", strings.Join(hist, ", "))
 	}
 	return b.String()
 }
 
-// reasonHistogram counts each reason over the nodes: "2 Insufficient cpu", sorted
-// as strings (so "1 ..." before "2 ...", as upstream prints them).
-func (f *FitError) reasonHistogram() []string {
+// reasonCounts counts each reason over the nodes, absent ones included.
+func (f *FitError) reasonCounts() map[string]int {
 	counts := map[string]int{}
 	m := f.Diagnosis.NodeToStatus
 	if m == nil {
-		return nil
+		return counts
 	}
 	for _, s := range m.statuses {
 		for _, r := range s.Reasons() {
@@ -98,10 +159,5 @@ func (f *FitError) reasonHistogram() []string {
 			counts[r] += absent
 		}
 	}
-	out := make([]string, 0, len(counts))
-	for r, n := range counts {
-		out = append(out, fmt.Sprintf("%v %v", n, r))
-	}
-	sort.Strings(out)
-	return out
+	return counts
 }

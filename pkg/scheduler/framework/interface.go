@@ -97,7 +97,9 @@ type FilterPlugin interface {
 	Filter(ctx context.Context, state *CycleState, pod *corev1.Pod, nodeInfo *NodeInfo) *Status
 }
 
-// PostFilterResult is what a PostFilter plugin achieved.
+// PostFilterResult is what a PostFilter plugin achieved. A nil result leaves
+// the pod's nominated node as it is; a non-nil one sets it to NominatedNodeName,
+// and an empty name clears it (upstream's ModeOverride).
 type PostFilterResult struct {
 	// NominatedNodeName is where the pod should go once preemption completes.
 	NominatedNodeName string

@@ -13,6 +13,7 @@ import (
 	"github.com/minik8s/minik8s/pkg/scheduler/config"
 	fw "github.com/minik8s/minik8s/pkg/scheduler/framework"
 	"github.com/minik8s/minik8s/pkg/scheduler/plugins/defaultbinder"
+	"github.com/minik8s/minik8s/pkg/scheduler/plugins/defaultpreemption"
 	"github.com/minik8s/minik8s/pkg/scheduler/plugins/imagelocality"
 	"github.com/minik8s/minik8s/pkg/scheduler/plugins/interpodaffinity"
 	"github.com/minik8s/minik8s/pkg/scheduler/plugins/names"
@@ -22,7 +23,6 @@ import (
 	"github.com/minik8s/minik8s/pkg/scheduler/plugins/noderesources"
 	"github.com/minik8s/minik8s/pkg/scheduler/plugins/nodeunschedulable"
 	"github.com/minik8s/minik8s/pkg/scheduler/plugins/nodevolumelimits"
-	"github.com/minik8s/minik8s/pkg/scheduler/plugins/pending"
 	"github.com/minik8s/minik8s/pkg/scheduler/plugins/podtopologyspread"
 	"github.com/minik8s/minik8s/pkg/scheduler/plugins/queuesort"
 	"github.com/minik8s/minik8s/pkg/scheduler/plugins/roundrobin"
@@ -54,7 +54,7 @@ func Registry() map[string]fw.Factory {
 		names.VolumeZone:                      volumezone.New,
 		names.PodTopologySpread:               podtopologyspread.New,
 		names.InterPodAffinity:                interpodaffinity.New,
-		names.DefaultPreemption:               pending.Factory(names.DefaultPreemption),
+		names.DefaultPreemption:               defaultpreemption.New,
 	}
 }
 
@@ -83,6 +83,16 @@ func ArgsValidators() map[string]config.ArgsValidator {
 				return fmt.Errorf("%s: want args of type InterPodAffinityArgs, got %T", path, a)
 			}
 			return interpodaffinity.ValidateArgs(path, ia)
+		},
+		names.DefaultPreemption: func(path *field.Path, a runtime.Object) error {
+			return defaultpreemption.ValidateConfig(path, a).ToAggregate()
+		},
+		names.VolumeBinding: func(path *field.Path, a runtime.Object) error {
+			va, ok := a.(*schedconfig.VolumeBindingArgs)
+			if !ok {
+				return fmt.Errorf("%s: want args of type VolumeBindingArgs, got %T", path, a)
+			}
+			return prefixed(path, volumebinding.ValidateArgs(va))
 		},
 		names.PodTopologySpread: func(path *field.Path, a runtime.Object) error {
 			pa, ok := a.(*schedconfig.PodTopologySpreadArgs)

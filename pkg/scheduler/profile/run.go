@@ -136,8 +136,10 @@ func (p *Profile) RunPreFilterExtensionRemovePod(ctx context.Context, state *fw.
 	return nil
 }
 
-// RunPostFilterPlugins runs PostFilter plugins until one succeeds. The message
-// says what each rejecting plugin found (for the FitError).
+// RunPostFilterPlugins runs PostFilter plugins until one succeeds or one says
+// nothing can help (UnschedulableAndUnresolvable). The message says what each
+// rejecting plugin found (for the FitError); the result is the last one a
+// rejecting plugin returned (nil: leave the nomination alone).
 func (p *Profile) RunPostFilterPlugins(ctx context.Context, state *fw.CycleState, pod *corev1.Pod, statuses *fw.NodeToStatus) (*fw.PostFilterResult, *fw.Status) {
 	var reasons []string
 	var rejector string
@@ -147,10 +149,13 @@ func (p *Profile) RunPostFilterPlugins(ctx context.Context, state *fw.CycleState
 		if s.IsSuccess() {
 			return r, s
 		}
-		if !s.IsRejected() {
-			return nil, s.WithPlugin(pl.Name())
+		if s.Code() == fw.UnschedulableAndUnresolvable {
+			return r, s.WithPlugin(pl.Name())
 		}
-		if r != nil && r.NominatedNodeName != "" {
+		if !s.IsRejected() {
+			return nil, fw.AsStatus(s.AsError()).WithPlugin(pl.Name())
+		}
+		if r != nil {
 			result = r
 		}
 		reasons = append(reasons, s.Reasons()...)

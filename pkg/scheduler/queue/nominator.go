@@ -30,11 +30,28 @@ func (n *Nominator) AddOrUpdate(pod *corev1.Pod) {
 	n.Nominate(pod, pod.Status.NominatedNodeName)
 }
 
+// Update takes a new version of a pending pod. A nomination the scheduler made
+// in memory survives an update that raced with its status patch (neither
+// version names a node yet); otherwise the new status is the truth.
+func (n *Nominator) Update(oldPod, newPod *corev1.Pod) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	node := newPod.Status.NominatedNodeName
+	if node == "" && oldPod != nil && oldPod.Status.NominatedNodeName == "" {
+		node = n.nodeOf[newPod.UID]
+	}
+	n.nominateLocked(newPod, node)
+}
+
 // Nominate records that pod goes to node ("" forgets). Pods already bound are not
 // nominated.
 func (n *Nominator) Nominate(pod *corev1.Pod, node string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	n.nominateLocked(pod, node)
+}
+
+func (n *Nominator) nominateLocked(pod *corev1.Pod, node string) {
 	n.deleteLocked(pod.UID)
 	if node == "" || pod.Spec.NodeName != "" {
 		return

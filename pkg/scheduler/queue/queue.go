@@ -364,7 +364,7 @@ func (q *Queue) toBackoffLocked(p *framework.QueuedPodInfo) {
 func (q *Queue) Update(ctx context.Context, oldPod, newPod *corev1.Pod) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.nominator.AddOrUpdate(newPod)
+	q.nominator.Update(oldPod, newPod)
 	k := podKey(newPod.Namespace, newPod.Name)
 	if _, ok := q.inFlight[newPod.UID]; ok {
 		q.updated[newPod.UID] = newPod

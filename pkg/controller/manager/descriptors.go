@@ -8,6 +8,8 @@ import (
 
 	"github.com/minik8s/minik8s/pkg/controller/namespace"
 	"github.com/minik8s/minik8s/pkg/controller/nodeipam"
+	"github.com/minik8s/minik8s/pkg/controller/replicaset"
+	"github.com/minik8s/minik8s/pkg/controller/replication"
 	"github.com/minik8s/minik8s/pkg/controller/rootca"
 	"github.com/minik8s/minik8s/pkg/controller/serviceaccount"
 )
@@ -31,6 +33,8 @@ func Descriptors() []Descriptor {
 		{Name: serviceaccount.Name, Aliases: []string{"serviceaccount"}, New: newServiceAccount},
 		{Name: rootca.Name, Aliases: []string{"root-ca-cert-publisher"}, New: newRootCA},
 		{Name: nodeipam.Name, Aliases: []string{"nodeipam"}, New: newNodeIPAM},
+		{Name: replicaset.Name, Aliases: []string{"replicaset"}, New: newReplicaSet},
+		{Name: replication.Name, Aliases: []string{"replicationcontroller"}, New: newReplication},
 	}
 }
 
@@ -73,4 +77,15 @@ func newNodeIPAM(cc ControllerContext) (Runnable, error) {
 	return nodeipam.New(nodeipam.Config{Client: cc.Client, Nodes: cc.Informers.Core().V1().Nodes(),
 		ClusterCIDR: cc.Config.ClusterCIDR, NodeMaskSize: cc.Config.NodeCIDRMaskSize, ServiceCIDR: cc.Config.ServiceCIDR,
 		Recorder: cc.Recorder("cidrAllocator"), Workers: 1, Log: cc.Log})
+}
+
+func newReplicaSet(cc ControllerContext) (Runnable, error) {
+	return replicaset.New(replicaset.Config{Name: replicaset.Name, Client: cc.Client,
+		Source: replicaset.ReplicaSets(cc.Client, cc.Informers.Apps().V1().ReplicaSets()), Pods: cc.Informers.Core().V1().Pods(),
+		Recorder: cc.Recorder("replicaset-controller"), Workers: 5, Log: cc.Log})
+}
+
+func newReplication(cc ControllerContext) (Runnable, error) {
+	return replication.New(replication.Config{Client: cc.Client, ReplicationControllers: cc.Informers.Core().V1().ReplicationControllers(),
+		Pods: cc.Informers.Core().V1().Pods(), Recorder: cc.Recorder("replication-controller"), Workers: 5, Log: cc.Log})
 }

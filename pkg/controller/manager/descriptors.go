@@ -6,6 +6,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"time"
 
+	"github.com/minik8s/minik8s/pkg/controller/deployment"
 	"github.com/minik8s/minik8s/pkg/controller/namespace"
 	"github.com/minik8s/minik8s/pkg/controller/nodeipam"
 	"github.com/minik8s/minik8s/pkg/controller/replicaset"
@@ -34,6 +35,7 @@ func Descriptors() []Descriptor {
 		{Name: rootca.Name, Aliases: []string{"root-ca-cert-publisher"}, New: newRootCA},
 		{Name: nodeipam.Name, Aliases: []string{"nodeipam"}, New: newNodeIPAM},
 		{Name: replicaset.Name, Aliases: []string{"replicaset"}, New: newReplicaSet},
+		{Name: deployment.Name, Aliases: []string{"deployment"}, New: newDeployment},
 		{Name: replication.Name, Aliases: []string{"replicationcontroller"}, New: newReplication},
 	}
 }
@@ -88,4 +90,10 @@ func newReplicaSet(cc ControllerContext) (Runnable, error) {
 func newReplication(cc ControllerContext) (Runnable, error) {
 	return replication.New(replication.Config{Client: cc.Client, ReplicationControllers: cc.Informers.Core().V1().ReplicationControllers(),
 		Pods: cc.Informers.Core().V1().Pods(), Recorder: cc.Recorder("replication-controller"), Workers: 5, Log: cc.Log})
+}
+
+func newDeployment(cc ControllerContext) (Runnable, error) {
+	return deployment.New(deployment.Config{Client: cc.Client, Deployments: cc.Informers.Apps().V1().Deployments(),
+		ReplicaSets: cc.Informers.Apps().V1().ReplicaSets(), Pods: cc.Informers.Core().V1().Pods(),
+		Recorder: cc.Recorder("deployment-controller"), Workers: 5, Log: cc.Log})
 }

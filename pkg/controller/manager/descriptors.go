@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/minik8s/minik8s/pkg/controller/deployment"
+	"github.com/minik8s/minik8s/pkg/controller/garbagecollector"
 	"github.com/minik8s/minik8s/pkg/controller/namespace"
 	"github.com/minik8s/minik8s/pkg/controller/nodeipam"
 	"github.com/minik8s/minik8s/pkg/controller/replicaset"
@@ -35,6 +36,7 @@ func Descriptors() []Descriptor {
 		{Name: rootca.Name, Aliases: []string{"root-ca-cert-publisher"}, New: newRootCA},
 		{Name: nodeipam.Name, Aliases: []string{"nodeipam"}, New: newNodeIPAM},
 		{Name: replicaset.Name, Aliases: []string{"replicaset"}, New: newReplicaSet},
+		{Name: garbagecollector.Name, Aliases: []string{"garbagecollector"}, New: newGarbageCollector},
 		{Name: deployment.Name, Aliases: []string{"deployment"}, New: newDeployment},
 		{Name: replication.Name, Aliases: []string{"replicationcontroller"}, New: newReplication},
 	}
@@ -96,4 +98,10 @@ func newDeployment(cc ControllerContext) (Runnable, error) {
 	return deployment.New(deployment.Config{Client: cc.Client, Deployments: cc.Informers.Apps().V1().Deployments(),
 		ReplicaSets: cc.Informers.Apps().V1().ReplicaSets(), Pods: cc.Informers.Core().V1().Pods(),
 		Recorder: cc.Recorder("deployment-controller"), Workers: 5, Log: cc.Log})
+}
+
+func newGarbageCollector(cc ControllerContext) (Runnable, error) {
+	return garbagecollector.New(garbagecollector.Config{Metadata: cc.Metadata, Discovery: cc.Discovery, Typed: cc.Informers,
+		MetadataInformers: cc.MetadataInformers, Recorder: cc.Recorder("garbage-collector-controller"), Workers: 20,
+		ResyncPeriod: 30 * time.Second, Log: cc.Log})
 }

@@ -18,27 +18,26 @@ import (
 	"k8s.io/client-go/util/workqueue"
 )
 
-// SyncFunc makes the world match the object named by key.
-type SyncFunc func(ctx context.Context, key string) error
-
-// Config is one controller's queue runner.
-type Config struct {
+// Config is one controller's queue runner, for keys of type K: most queue
+// "namespace/name" strings, the garbage collector queues graph nodes.
+type Config[K comparable] struct {
 	// Name names the controller in logs.
 	Name string
 	// Queue holds the keys to sync; Run shuts it down when it returns.
-	Queue workqueue.TypedRateLimitingInterface[string]
+	Queue workqueue.TypedRateLimitingInterface[K]
 	// Synced are the informers that must have listed before the first sync.
 	Synced []cache.InformerSynced
 	// Workers sync keys in parallel (a key is never synced twice at once).
 	Workers int
-	Sync    SyncFunc
+	// Sync makes the world match the object named by key.
+	Sync func(ctx context.Context, key K) error
 	// MaxRetries drops a key after this many failures in a row; 0 retries forever.
 	MaxRetries int
 	Log        *slog.Logger
 }
 
 // Validate checks the configuration.
-func (c *Config) Validate() error {
+func (c *Config[K]) Validate() error {
 	switch {
 	case c.Name == "":
 		return errors.New("worker: a name is required")
@@ -80,8 +79,19 @@ func RequeueDelay(err error) (time.Duration, bool) {
 	return 0, false
 }
 
+// quiet is what Quiet returns.
+type quiet struct{ err error }
+
+func (q *quiet) Error() string { return q.err.Error() }
+func (q *quiet) Unwrap() error { return q.err }
+
+// Quiet marks a failure that is expected to pass (waiting for a cache to catch
+// up): the key is retried with back-off like any failure, but logged only at
+// debug level.
+func Quiet(err error) error { return &quiet{err: err} }
+
 // Run works until ctx ends, then shuts the queue down and waits for the workers.
-func Run(ctx context.Context, cfg Config) error {
+func Run[K comparable](ctx context.Context, cfg Config[K]) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -89,7 +99,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &runner{cfg: cfg, log: log}
+	r := &runner[K]{cfg: cfg, log: log}
 	defer cfg.Queue.ShutDown()
 	if !cache.WaitForCacheSync(ctx.Done(), cfg.Synced...) {
 		if ctx.Err() != nil {
@@ -113,13 +123,13 @@ func Run(ctx context.Context, cfg Config) error {
 	return nil
 }
 
-type runner struct {
-	cfg Config
+type runner[K comparable] struct {
+	cfg Config[K]
 	log *slog.Logger
 }
 
 // next syncs one key; it reports false once the queue is shut down.
-func (r *runner) next(ctx context.Context) bool {
+func (r *runner[K]) next(ctx context.Context) bool {
 	key, quit := r.cfg.Queue.Get()
 	if quit {
 		return false
@@ -143,18 +153,23 @@ func (r *runner) next(ctx context.Context) bool {
 		r.cfg.Queue.Forget(key)
 		return true
 	}
-	r.log.Info("sync failed, will retry", "controller", r.cfg.Name, "key", key, "err", err)
+	var q *quiet
+	if errors.As(err, &q) {
+		r.log.Debug("sync will be retried", "controller", r.cfg.Name, "key", key, "reason", err)
+	} else {
+		r.log.Info("sync failed, will retry", "controller", r.cfg.Name, "key", key, "err", err)
+	}
 	r.cfg.Queue.AddRateLimited(key)
 	return true
 }
 
 // syncSafely turns a panic in sync into an error, so one bad object cannot take
 // the whole server down; the key is retried with back-off like any failure.
-func (r *runner) syncSafely(ctx context.Context, key string) (err error) {
+func (r *runner[K]) syncSafely(ctx context.Context, key K) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			r.log.Error("sync panicked", "controller", r.cfg.Name, "key", key, "panic", p, "stack", string(debug.Stack()))
-			err = fmt.Errorf("sync of %s panicked: %v", key, p)
+			err = fmt.Errorf("sync of %v panicked: %v", key, p)
 		}
 	}()
 	return r.cfg.Sync(ctx, key)

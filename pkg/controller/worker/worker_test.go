@@ -20,7 +20,7 @@ func fastQueue() workqueue.TypedRateLimitingInterface[string] {
 }
 
 // run starts the runner and returns a function that stops it and waits.
-func run(t *testing.T, cfg Config) func() {
+func run(t *testing.T, cfg Config[string]) func() {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -52,7 +52,7 @@ func waitFor(t *testing.T, what string, f func() bool) {
 func TestAFailedSyncIsRetriedUntilItSucceeds(t *testing.T) {
 	q := fastQueue()
 	var calls atomic.Int32
-	stop := run(t, Config{Name: "test", Queue: q, Workers: 1, Sync: func(context.Context, string) error {
+	stop := run(t, Config[string]{Name: "test", Queue: q, Workers: 1, Sync: func(context.Context, string) error {
 		if calls.Add(1) < 3 {
 			return errors.New("transient")
 		}
@@ -67,7 +67,7 @@ func TestAFailedSyncIsRetriedUntilItSucceeds(t *testing.T) {
 func TestAPanickingSyncIsRecoveredAndRetried(t *testing.T) {
 	q := fastQueue()
 	var calls atomic.Int32
-	stop := run(t, Config{Name: "test", Queue: q, Workers: 1, Sync: func(context.Context, string) error {
+	stop := run(t, Config[string]{Name: "test", Queue: q, Workers: 1, Sync: func(context.Context, string) error {
 		if calls.Add(1) == 1 {
 			panic("bad object")
 		}
@@ -82,7 +82,7 @@ func TestRequeueAfterSyncsTheKeyAgainLaterWithoutBackOff(t *testing.T) {
 	q := fastQueue()
 	var mu sync.Mutex
 	var times []time.Time
-	stop := run(t, Config{Name: "test", Queue: q, Workers: 1, Sync: func(context.Context, string) error {
+	stop := run(t, Config[string]{Name: "test", Queue: q, Workers: 1, Sync: func(context.Context, string) error {
 		mu.Lock()
 		defer mu.Unlock()
 		times = append(times, time.Now())
@@ -105,7 +105,7 @@ func TestRequeueAfterSyncsTheKeyAgainLaterWithoutBackOff(t *testing.T) {
 func TestAKeyIsDroppedAfterMaxRetries(t *testing.T) {
 	q := fastQueue()
 	var calls atomic.Int32
-	stop := run(t, Config{Name: "test", Queue: q, Workers: 1, MaxRetries: 2, Sync: func(context.Context, string) error {
+	stop := run(t, Config[string]{Name: "test", Queue: q, Workers: 1, MaxRetries: 2, Sync: func(context.Context, string) error {
 		calls.Add(1)
 		return errors.New("permanent")
 	}})
@@ -122,7 +122,7 @@ func TestWorkersSyncDifferentKeysInParallel(t *testing.T) {
 	q := fastQueue()
 	var running, peak atomic.Int32
 	release := make(chan struct{})
-	stop := run(t, Config{Name: "test", Queue: q, Workers: 3, Sync: func(context.Context, string) error {
+	stop := run(t, Config[string]{Name: "test", Queue: q, Workers: 3, Sync: func(context.Context, string) error {
 		n := running.Add(1)
 		for {
 			p := peak.Load()
@@ -146,7 +146,7 @@ func TestRunWaitsForCachesAndStopsWhenTheContextEnds(t *testing.T) {
 	q := fastQueue()
 	var synced atomic.Bool
 	var calls atomic.Int32
-	stop := run(t, Config{Name: "test", Queue: q, Workers: 1, Synced: []cache.InformerSynced{synced.Load},
+	stop := run(t, Config[string]{Name: "test", Queue: q, Workers: 1, Synced: []cache.InformerSynced{synced.Load},
 		Sync: func(context.Context, string) error { calls.Add(1); return nil }})
 	q.Add("a")
 	time.Sleep(20 * time.Millisecond)
@@ -164,7 +164,7 @@ func TestRunWaitsForCachesAndStopsWhenTheContextEnds(t *testing.T) {
 func TestConfigValidateRefusesMissingPieces(t *testing.T) {
 	q := fastQueue()
 	sync := func(context.Context, string) error { return nil }
-	for name, cfg := range map[string]Config{
+	for name, cfg := range map[string]Config[string]{
 		"no name":          {Queue: q, Sync: sync, Workers: 1},
 		"no queue":         {Name: "x", Sync: sync, Workers: 1},
 		"no sync":          {Name: "x", Queue: q, Workers: 1},
@@ -188,4 +188,18 @@ func TestObjectUnwrapsTombstones(t *testing.T) {
 	if k, ok := Key(cache.DeletedFinalStateUnknown{Key: "ns/p", Obj: pod}); !ok || k != "ns/p" {
 		t.Errorf("Key of tombstone = %q, %v", k, ok)
 	}
+}
+
+func TestAQuietFailureIsRetriedLikeAnyOther(t *testing.T) {
+	q := fastQueue()
+	var calls atomic.Int32
+	stop := run(t, Config[string]{Name: "test", Queue: q, Workers: 1, Sync: func(context.Context, string) error {
+		if calls.Add(1) < 3 {
+			return Quiet(errors.New("cache behind"))
+		}
+		return nil
+	}})
+	defer stop()
+	q.Add("a")
+	waitFor(t, "three syncs", func() bool { return calls.Load() == 3 })
 }

@@ -14,7 +14,9 @@ func TestGCFinalizersFollowUpstreamsRules(t *testing.T) {
 	rc := &registry.Resource{Version: "v1", Name: "replicationcontrollers"}
 	jobs := &registry.Resource{Group: "batch", Version: "v1", Name: "jobs"}
 	events := &registry.Resource{Version: "v1", Name: "events"}
-	policy := func(p metav1.DeletionPropagation) *metav1.DeleteOptions { return &metav1.DeleteOptions{PropagationPolicy: &p} }
+	policy := func(p metav1.DeletionPropagation) *metav1.DeleteOptions {
+		return &metav1.DeleteOptions{PropagationPolicy: &p}
+	}
 	yes, no := true, false
 	cases := []struct {
 		name    string

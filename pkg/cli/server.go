@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/minik8s/minik8s/pkg/controller/manager"
 	"github.com/minik8s/minik8s/pkg/server"
 )
 
@@ -22,6 +23,9 @@ func newServerCommand() *cobra.Command {
 		Short: "Run the control plane and a local node",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := manager.ValidateDisabled(cfg.DisableControllers); err != nil {
+				return err
+			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			return server.Run(ctx, cfg, newLogger(verbose))

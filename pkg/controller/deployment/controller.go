@@ -122,7 +122,7 @@ func New(cfg Config) (*Controller, error) {
 
 // Run works until ctx ends.
 func (c *Controller) Run(ctx context.Context) error {
-	return worker.Run(ctx, worker.Config{Name: Name, Queue: c.queue, Synced: c.synced, Workers: c.cfg.Workers,
+	return worker.Run(ctx, worker.Config[string]{Name: Name, Queue: c.queue, Synced: c.synced, Workers: c.cfg.Workers,
 		Sync: c.sync, MaxRetries: maxRetries, Log: c.log})
 }
 

@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/metadata/metadatainformer"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/events"
 
 	"github.com/minik8s/minik8s/pkg/server"
@@ -43,6 +44,8 @@ func Factory(env *server.Env) (server.Component, error) {
 	}
 	rc := *env.Loopback
 	rc.UserAgent = "minik8s-controller-manager"
+	// Deprecation warnings are for users; the collector lists every resource.
+	rc.WarningHandler = rest.NoWarnings{}
 	client, err := kubernetes.NewForConfig(&rc)
 	if err != nil {
 		return nil, fmt.Errorf("controller client: %w", err)

@@ -42,3 +42,10 @@ func disabledSet(descs []Descriptor, names []string) (map[string]bool, error) {
 	}
 	return out, nil
 }
+
+// ValidateDisabled checks names given to --disable-controllers, so a typo is
+// refused before the server starts.
+func ValidateDisabled(names []string) error {
+	_, err := disabledSet(Descriptors(), names)
+	return err
+}

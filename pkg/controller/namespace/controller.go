@@ -82,7 +82,7 @@ func (c *Controller) enqueue(obj interface{}) {
 
 // Run works until ctx ends.
 func (c *Controller) Run(ctx context.Context) error {
-	return worker.Run(ctx, worker.Config{Name: Name, Queue: c.queue, Synced: []cache.InformerSynced{c.synced},
+	return worker.Run(ctx, worker.Config[string]{Name: Name, Queue: c.queue, Synced: []cache.InformerSynced{c.synced},
 		Workers: c.cfg.Workers, Sync: c.sync, Log: c.cfg.Log})
 }
 

@@ -136,7 +136,7 @@ func New(cfg Config) (*Controller, error) {
 
 // Run works until ctx ends.
 func (c *Controller) Run(ctx context.Context) error {
-	return worker.Run(ctx, worker.Config{Name: c.cfg.Name, Queue: c.queue, Synced: c.synced, Workers: c.cfg.Workers, Sync: c.sync, Log: c.log})
+	return worker.Run(ctx, worker.Config[string]{Name: c.cfg.Name, Queue: c.queue, Synced: c.synced, Workers: c.cfg.Workers, Sync: c.sync, Log: c.log})
 }
 
 func byControllerUID(obj interface{}) ([]string, error) {

@@ -118,7 +118,7 @@ func (c *Controller) enqueueNamespace(obj interface{}) {
 
 // Run works until ctx ends.
 func (c *Controller) Run(ctx context.Context) error {
-	return worker.Run(ctx, worker.Config{Name: Name, Queue: c.queue, Synced: c.synced, Workers: c.cfg.Workers, Sync: c.sync, Log: c.cfg.Log})
+	return worker.Run(ctx, worker.Config[string]{Name: Name, Queue: c.queue, Synced: c.synced, Workers: c.cfg.Workers, Sync: c.sync, Log: c.cfg.Log})
 }
 
 func (c *Controller) sync(ctx context.Context, namespace string) error {

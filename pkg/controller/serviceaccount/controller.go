@@ -95,7 +95,7 @@ func needsAccount(ns *corev1.Namespace) bool {
 
 // Run works until ctx ends.
 func (c *Controller) Run(ctx context.Context) error {
-	return worker.Run(ctx, worker.Config{Name: Name, Queue: c.queue, Synced: c.synced, Workers: c.cfg.Workers, Sync: c.sync, Log: c.cfg.Log})
+	return worker.Run(ctx, worker.Config[string]{Name: Name, Queue: c.queue, Synced: c.synced, Workers: c.cfg.Workers, Sync: c.sync, Log: c.cfg.Log})
 }
 
 // sync creates the namespace's default service account if it is missing.

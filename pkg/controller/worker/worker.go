@@ -149,15 +149,15 @@ func (r *runner[K]) next(ctx context.Context) bool {
 		return true
 	}
 	if r.cfg.MaxRetries > 0 && r.cfg.Queue.NumRequeues(key) >= r.cfg.MaxRetries {
-		r.log.Info("dropping key after repeated failures", "controller", r.cfg.Name, "key", key, "err", err)
+		r.log.Info("dropping key after repeated failures", "queue", r.cfg.Name, "key", key, "err", err)
 		r.cfg.Queue.Forget(key)
 		return true
 	}
 	var q *quiet
 	if errors.As(err, &q) {
-		r.log.Debug("sync will be retried", "controller", r.cfg.Name, "key", key, "reason", err)
+		r.log.Debug("sync will be retried", "queue", r.cfg.Name, "key", key, "reason", err)
 	} else {
-		r.log.Info("sync failed, will retry", "controller", r.cfg.Name, "key", key, "err", err)
+		r.log.Info("sync failed, will retry", "queue", r.cfg.Name, "key", key, "err", err)
 	}
 	r.cfg.Queue.AddRateLimited(key)
 	return true
@@ -168,7 +168,7 @@ func (r *runner[K]) next(ctx context.Context) bool {
 func (r *runner[K]) syncSafely(ctx context.Context, key K) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			r.log.Error("sync panicked", "controller", r.cfg.Name, "key", key, "panic", p, "stack", string(debug.Stack()))
+			r.log.Error("sync panicked", "queue", r.cfg.Name, "key", key, "panic", p, "stack", string(debug.Stack()))
 			err = fmt.Errorf("sync of %v panicked: %v", key, p)
 		}
 	}()

@@ -81,6 +81,7 @@ func (q *request) delete() error {
 	if err := q.s.admission.admitDelete(actx, q.res, q.info.Namespace, q.info.Name); err != nil {
 		return err
 	}
+	q.warnOrphaningJobs(opts)
 	obj, deleted, err := q.s.deleteObject(q.ctx(), q.res, q.info.Namespace, q.info.Name, opts)
 	if err != nil {
 		return err
@@ -96,6 +97,14 @@ func (q *request) delete() error {
 		return q.respond(code, st)
 	}
 	return q.respond(code, obj)
+}
+
+// warnOrphaningJobs warns, as upstream does, that deleting batch/v1 Jobs
+// without a propagation policy keeps their pods.
+func (q *request) warnOrphaningJobs(opts *metav1.DeleteOptions) {
+	if q.res.GroupResource().String() == "jobs.batch" && orphansByDefault(q.res, opts) {
+		q.warnings = append(q.warnings, "child pods are preserved by default when jobs are deleted; set propagationPolicy=Background to remove them or set propagationPolicy=Orphan to suppress this warning")
+	}
 }
 
 // returnsDeletedObject lists the resources whose DELETE answers with the object
@@ -130,11 +139,12 @@ func (s *Server) deleteObject(ctx context.Context, res *registry.Resource, names
 	if gs, ok := res.Strategy.(registry.GracefulStrategy); ok {
 		grace, graceful = gs.GracePeriod(served, opts.GracePeriodSeconds)
 	}
-	finalizers := propagationFinalizers(res, served, opts)
 	m := served.(metav1.Object)
+	finalizers, finalizersChange := gcFinalizers(res, m.GetFinalizers(), opts)
 	pending := graceful && grace > 0
-	// Objects with finalizers (a CRD's cleanup) are marked, not removed.
-	needsUpdate := pending || len(finalizers) > 0 || len(m.GetFinalizers()) > 0 || res.Name == "namespaces" && namespaceHasFinalizers(served)
+	// Objects with finalizers (a CRD's cleanup, the garbage collector's) are
+	// marked, not removed.
+	needsUpdate := pending || len(finalizers) > 0 || finalizersChange || res.Name == "namespaces" && namespaceHasFinalizers(served)
 	if !needsUpdate {
 		if dryRun {
 			return served, true, nil
@@ -157,13 +167,9 @@ func (s *Server) deleteObject(ctx context.Context, res *registry.Resource, names
 				return nil, err
 			}
 			em := existing.(metav1.Object)
-			for _, f := range finalizers {
-				if !containsString(em.GetFinalizers(), f) {
-					em.SetFinalizers(append(em.GetFinalizers(), f))
-				}
-			}
-			if opts.PropagationPolicy != nil || opts.OrphanDependents != nil {
-				em.SetFinalizers(withoutConflictingGC(em.GetFinalizers(), finalizers))
+			// Recomputed against the object as it is now (it may have changed since).
+			if fs, changed := gcFinalizers(res, em.GetFinalizers(), opts); changed {
+				em.SetFinalizers(fs)
 			}
 			cur := em.GetDeletionGracePeriodSeconds()
 			switch {
@@ -216,38 +222,102 @@ func checkDeletePreconditions(res *registry.Resource, name string, obj runtime.O
 	return nil
 }
 
-// propagationFinalizers returns the garbage-collector finalizer the deletion asks for.
-func propagationFinalizers(res *registry.Resource, obj runtime.Object, opts *metav1.DeleteOptions) []string {
-	switch {
-	case opts.OrphanDependents != nil && *opts.OrphanDependents:
-		return []string{metav1.FinalizerOrphanDependents}
-	case opts.PropagationPolicy != nil && *opts.PropagationPolicy == metav1.DeletePropagationOrphan:
-		return []string{metav1.FinalizerOrphanDependents}
-	case opts.PropagationPolicy != nil && *opts.PropagationPolicy == metav1.DeletePropagationForeground:
-		return []string{metav1.FinalizerDeleteDependents}
+// gcPolicy is what a deletion without options does to an object's dependents.
+type gcPolicy int
+
+const (
+	// gcBackground: dependents are deleted after the owner (no finalizer).
+	gcBackground gcPolicy = iota
+	// gcOrphan: dependents are kept; the orphan finalizer is added.
+	gcOrphan
+	// gcUnsupported: the resource takes part in no garbage collection.
+	gcUnsupported
+)
+
+// defaultGCPolicy is each resource's default, as upstream's strategies say:
+// core/v1 ReplicationControllers and batch/v1 Jobs orphan for backwards
+// compatibility, events are never collected, everything else goes in the
+// background.
+func defaultGCPolicy(res *registry.Resource) gcPolicy {
+	switch res.GroupResource().String() {
+	case "events", "events.events.k8s.io":
+		return gcUnsupported
+	case "replicationcontrollers":
+		if res.Version == "v1" {
+			return gcOrphan
+		}
+	case "jobs.batch":
+		if res.Version == "v1" {
+			return gcOrphan
+		}
 	}
-	return nil
+	return gcBackground
 }
 
-// withoutConflictingGC drops the other GC finalizer when a policy was chosen.
-func withoutConflictingGC(have, want []string) []string {
-	if len(want) == 0 {
-		var out []string
+// orphansByDefault reports whether a deletion without options orphans the
+// resource's dependents (callers warn about Jobs).
+func orphansByDefault(res *registry.Resource, opts *metav1.DeleteOptions) bool {
+	return opts.PropagationPolicy == nil && opts.OrphanDependents == nil && defaultGCPolicy(res) == gcOrphan
+}
+
+// gcFinalizers returns the finalizers an object carries once this deletion
+// starts, and whether they changed, following upstream's rules: the deletion's
+// options decide (orphanDependents, then propagationPolicy); without them a GC
+// finalizer the object already carries stays; without that the resource's
+// default applies. Other finalizers are kept.
+func gcFinalizers(res *registry.Resource, have []string, opts *metav1.DeleteOptions) ([]string, bool) {
+	policy := defaultGCPolicy(res)
+	if policy == gcUnsupported {
+		return have, false
+	}
+	orphan, foreground := false, false
+	switch {
+	case opts.OrphanDependents != nil:
+		orphan = *opts.OrphanDependents
+	case opts.PropagationPolicy != nil:
+		orphan = *opts.PropagationPolicy == metav1.DeletePropagationOrphan
+		foreground = *opts.PropagationPolicy == metav1.DeletePropagationForeground
+	default:
+		decided := false
 		for _, f := range have {
-			if f != metav1.FinalizerOrphanDependents && f != metav1.FinalizerDeleteDependents {
-				out = append(out, f)
+			if f == metav1.FinalizerOrphanDependents || f == metav1.FinalizerDeleteDependents {
+				orphan, foreground, decided = f == metav1.FinalizerOrphanDependents, f == metav1.FinalizerDeleteDependents, true
+				break
 			}
 		}
-		return out
+		if !decided {
+			orphan = policy == gcOrphan
+		}
 	}
 	var out []string
 	for _, f := range have {
-		if (f == metav1.FinalizerOrphanDependents || f == metav1.FinalizerDeleteDependents) && !containsString(want, f) {
-			continue
+		if f != metav1.FinalizerOrphanDependents && f != metav1.FinalizerDeleteDependents {
+			out = append(out, f)
 		}
-		out = append(out, f)
 	}
-	return out
+	if orphan {
+		out = append(out, metav1.FinalizerOrphanDependents)
+	}
+	if foreground {
+		out = append(out, metav1.FinalizerDeleteDependents)
+	}
+	return out, !sameStringSet(have, out)
+}
+
+func sameStringSet(a, b []string) bool {
+	seen := map[string]int{}
+	for _, s := range a {
+		seen[s] |= 1
+	}
+	for _, s := range b {
+		seen[s] |= 2
+	}
+	for _, v := range seen {
+		if v != 3 {
+			return false
+		}
+	}
+	return true
 }
 
 func containsString(list []string, s string) bool {
@@ -299,6 +369,7 @@ func (q *request) deleteCollection() error {
 	if err != nil {
 		return err
 	}
+	q.warnOrphaningJobs(opts)
 	result, err := q.res.Store.List(q.ctx(), storage.ListOptions{Namespace: q.info.Namespace, Predicate: p.pred})
 	if err != nil {
 		return err

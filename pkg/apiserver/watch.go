@@ -155,6 +155,10 @@ func (e *eventEncoder) write(ev *storage.Event) error {
 		if ev.InitialEventsEnd {
 			m.SetAnnotations(map[string]string{initialEventsEndAnnotation: "true"})
 		}
+		if e.out.target == targetPartial {
+			// A metadata-only client can decode nothing else.
+			return e.writeObject(watch.Bookmark, partialObjectMetadata(obj))
+		}
 		return e.writeObject(watch.Bookmark, obj)
 	}
 	if e.out.target == targetTable {

@@ -39,6 +39,8 @@ type Config struct {
 	ClusterCIDR string
 	// ClusterDomain is the DNS suffix of Services.
 	ClusterDomain string
+	// DisableControllers names controllers not to run (upstream's names).
+	DisableControllers []string
 	// Token lets agents join; empty generates one kept in the data dir.
 	Token string
 	// AgentArgs configures the local agent when it runs.

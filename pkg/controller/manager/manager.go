@@ -1,84 +1,134 @@
-// Package manager runs the in-process controllers as one server component, sharing
-// one informer factory, like upstream's kube-controller-manager.
+// Package manager runs the in-process controllers as one server component, like
+// upstream's kube-controller-manager: one list of controllers (Descriptors), each
+// built by one constructor from a shared ControllerContext (clients, one typed and
+// one metadata informer factory, an events.k8s.io recorder), then all run
+// together until the server stops. --disable-controllers turns single ones off.
 package manager
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/metadata/metadatainformer"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/events"
 
-	"github.com/minik8s/minik8s/pkg/controller/namespace"
-	"github.com/minik8s/minik8s/pkg/controller/nodeipam"
-	"github.com/minik8s/minik8s/pkg/controller/rootca"
-	"github.com/minik8s/minik8s/pkg/controller/serviceaccount"
 	"github.com/minik8s/minik8s/pkg/server"
 )
 
+// resync is how often informers replay their caches to the controllers, which
+// catches anything a controller dropped. Upstream picks 12-24h.
+const resync = 12 * time.Hour
+
 // Manager is the controller-manager component.
 type Manager struct {
-	client      kubernetes.Interface
-	metadata    metadata.Interface
-	clusterCIDR string
-	caPEM       []byte
-	log         *slog.Logger
+	client   kubernetes.Interface
+	metadata metadata.Interface
+	cfg      Config
+	log      *slog.Logger
 }
 
 // Factory builds the manager from the server's loopback credentials.
 func Factory(env *server.Env) (server.Component, error) {
-	cfg := *env.Loopback
-	cfg.UserAgent = "minik8s-controller-manager"
-	client, err := kubernetes.NewForConfig(&cfg)
+	cfg := Config{ClusterCIDR: env.Config.ClusterCIDR, NodeCIDRMaskSize: 24, ServiceCIDR: env.Config.ServiceCIDR,
+		CAPEM: env.CAPEM, Disabled: env.Config.DisableControllers}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	rc := *env.Loopback
+	rc.UserAgent = "minik8s-controller-manager"
+	// Deprecation warnings are for users; the collector lists every resource.
+	rc.WarningHandler = rest.NoWarnings{}
+	client, err := kubernetes.NewForConfig(&rc)
 	if err != nil {
 		return nil, fmt.Errorf("controller client: %w", err)
 	}
-	md, err := metadata.NewForConfig(&cfg)
+	md, err := metadata.NewForConfig(&rc)
 	if err != nil {
 		return nil, fmt.Errorf("metadata client: %w", err)
 	}
-	return &Manager{client: client, metadata: md, clusterCIDR: env.Config.ClusterCIDR, caPEM: env.CAPEM,
-		log: env.Logger.With("component", "controller-manager")}, nil
+	return &Manager{client: client, metadata: md, cfg: cfg, log: env.Logger.With("component", "controller-manager")}, nil
 }
 
 // Name implements server.Component.
 func (m *Manager) Name() string { return "controller-manager" }
 
-// Run starts every controller and waits for ctx.
+// Run builds every enabled controller, starts the informers they asked for, runs
+// them all, and waits for ctx. A controller's error stops the others.
 func (m *Manager) Run(ctx context.Context) error {
-	factory := informers.NewSharedInformerFactory(m.client, 12*time.Hour)
-	disc := memory.NewMemCacheClient(m.client.Discovery())
-	ns := namespace.New(m.client, factory.Core().V1().Namespaces(),
-		namespace.NewContentDeleter(disc, m.metadata), m.log.With("controller", "namespace"))
-	ipam, err := nodeipam.New(m.client, factory.Core().V1().Nodes(), m.clusterCIDR, 24, m.log.With("controller", "nodeipam"))
+	return run(ctx, m.client, m.metadata, m.cfg, Descriptors(), m.log)
+}
+
+// run is Run for any list of controllers, so tests can give their own.
+func run(ctx context.Context, client kubernetes.Interface, md metadata.Interface, cfg Config, descs []Descriptor, log *slog.Logger) error {
+	disabled, err := disabledSet(descs, cfg.Disabled)
 	if err != nil {
 		return err
 	}
-	sa := serviceaccount.New(m.client, factory.Core().V1().Namespaces(), factory.Core().V1().ServiceAccounts(), m.log.With("controller", "serviceaccount"))
-	// Only the published ConfigMaps matter: watching every ConfigMap would copy them all.
-	caMaps := informers.NewSharedInformerFactoryWithOptions(m.client, 12*time.Hour, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-		o.FieldSelector = fields.OneTermEqualSelector("metadata.name", rootca.ConfigMapName).String()
-	}))
-	ca := rootca.New(m.client, m.caPEM, factory.Core().V1().Namespaces(), caMaps.Core().V1().ConfigMaps(), m.log.With("controller", "root-ca-cert-publisher"))
-	caMaps.Start(ctx.Done())
-	defer caMaps.Shutdown()
-	factory.Start(ctx.Done())
-	errc := make(chan error, 4)
-	go func() { errc <- sa.Run(ctx) }()
-	go func() { errc <- ca.Run(ctx) }()
-	go func() { errc <- ns.Run(ctx, 2) }()
-	go func() { errc <- ipam.Run(ctx) }()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	broadcaster := events.NewBroadcaster(&events.EventSinkImpl{Interface: client.EventsV1()})
+	if err := broadcaster.StartRecordingToSinkWithContext(ctx); err != nil {
+		return fmt.Errorf("start event recording: %w", err)
+	}
+	defer broadcaster.Shutdown()
+	base := ControllerContext{
+		Client: client, Metadata: md, Config: cfg,
+		Discovery:         memory.NewMemCacheClient(client.Discovery()),
+		Informers:         informers.NewSharedInformerFactoryWithOptions(client, resync, informers.WithTransform(dropManagedFields)),
+		MetadataInformers: metadatainformer.NewSharedInformerFactoryWithOptions(md, resync, metadatainformer.WithTransform(dropManagedFields)),
+		events:            broadcaster,
+	}
+	type built struct {
+		name string
+		r    Runnable
+	}
+	var controllers []built
+	for _, d := range descs {
+		if disabled[d.Name] {
+			log.Info("controller disabled", "controller", d.Name)
+			continue
+		}
+		cc := base
+		cc.Log = log.With("controller", d.Name)
+		r, err := d.New(cc)
+		if err != nil {
+			return fmt.Errorf("build %s: %w", d.Name, err)
+		}
+		if r != nil {
+			controllers = append(controllers, built{d.Name, r})
+		}
+	}
+	base.Informers.Start(ctx.Done())
+	base.MetadataInformers.Start(ctx.Done())
+	defer base.MetadataInformers.Shutdown()
+	defer base.Informers.Shutdown()
+
+	errc := make(chan error, len(controllers))
+	var wg sync.WaitGroup
+	for _, c := range controllers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := c.r.Run(ctx); err != nil && ctx.Err() == nil {
+				errc <- fmt.Errorf("%s: %w", c.name, err)
+			}
+		}()
+	}
+	log.Info("controllers started", "count", len(controllers))
 	select {
 	case <-ctx.Done():
-		factory.Shutdown()
-		return nil
-	case err := <-errc:
-		return err
+		err = nil
+	case err = <-errc:
 	}
+	cancel()
+	wg.Wait()
+	return err
 }

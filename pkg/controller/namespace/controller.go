@@ -1,123 +1,139 @@
-// Package namespace finishes namespace deletion: when a namespace is marked for
-// deletion it deletes everything in it, then removes the "kubernetes" finalizer so
-// the API server can remove the namespace itself.
+// Package namespace finishes namespace deletion, as upstream's namespace
+// controller does: when a namespace is marked for deletion it deletes everything
+// in it (pods first), reports progress in the namespace's deletion conditions,
+// and once nothing is left removes the "kubernetes" finalizer so the API server
+// can remove the namespace itself.
 package namespace
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	"k8s.io/apimachinery/pkg/util/wait"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
+
+	"github.com/minik8s/minik8s/pkg/controller/worker"
 )
 
-// Controller deletes the contents of terminating namespaces.
-type Controller struct {
-	client  kubernetes.Interface
-	lister  corelisters.NamespaceLister
-	synced  cache.InformerSynced
-	queue   workqueue.TypedRateLimitingInterface[string]
-	deleter *contentDeleter
-	log     *slog.Logger
+// Name is the controller's name, as upstream's.
+const Name = "namespace-controller"
+
+// Config wires the controller.
+type Config struct {
+	Client     kubernetes.Interface
+	Namespaces coreinformers.NamespaceInformer
+	Deleter    *ContentDeleter
+	Workers    int
+	Log        *slog.Logger
 }
 
-// New wires the controller to a namespace informer.
-func New(client kubernetes.Interface, informer coreinformers.NamespaceInformer, deleter *contentDeleter, log *slog.Logger) *Controller {
-	c := &Controller{
-		client: client,
-		lister: informer.Lister(),
-		synced: informer.Informer().HasSynced,
-		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
-			workqueue.NewTypedItemExponentialFailureRateLimiter[string](100*time.Millisecond, 30*time.Second),
-			workqueue.TypedRateLimitingQueueConfig[string]{Name: "namespace"}),
-		deleter: deleter,
-		log:     log,
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	switch {
+	case c.Client == nil || c.Namespaces == nil:
+		return errors.New("namespace controller: a client and a namespace informer are required")
+	case c.Deleter == nil || c.Deleter.Resources == nil || c.Deleter.Metadata == nil || c.Deleter.Now == nil:
+		return errors.New("namespace controller: a content deleter with discovery, a metadata client and a clock is required")
+	case c.Workers < 1:
+		return fmt.Errorf("namespace controller: workers must be at least 1, not %d", c.Workers)
 	}
-	_, _ = informer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    c.enqueue,
-		UpdateFunc: func(_, obj interface{}) { c.enqueue(obj) },
-	})
-	return c
-}
-
-func (c *Controller) enqueue(obj interface{}) {
-	ns, ok := obj.(*corev1.Namespace)
-	if !ok || ns.DeletionTimestamp == nil {
-		return
-	}
-	c.queue.Add(ns.Name)
-}
-
-// Run works until ctx ends.
-func (c *Controller) Run(ctx context.Context, workers int) error {
-	defer utilruntime.HandleCrash()
-	defer c.queue.ShutDown()
-	if !cache.WaitForCacheSync(ctx.Done(), c.synced) {
-		return fmt.Errorf("namespace controller: caches did not sync")
-	}
-	for i := 0; i < workers; i++ {
-		go wait.UntilWithContext(ctx, c.worker, time.Second)
-	}
-	<-ctx.Done()
 	return nil
 }
 
-func (c *Controller) worker(ctx context.Context) {
-	for c.next(ctx) {
+// Controller deletes the contents of terminating namespaces.
+type Controller struct {
+	cfg    Config
+	lister corelisters.NamespaceLister
+	synced cache.InformerSynced
+	queue  workqueue.TypedRateLimitingInterface[string]
+}
+
+// New wires the controller to its informer.
+func New(cfg Config) (*Controller, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	c := &Controller{cfg: cfg, lister: cfg.Namespaces.Lister(), synced: cfg.Namespaces.Informer().HasSynced,
+		// Upstream's namespace queue backs off from 5ms to 60s, not 1000s.
+		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
+			workqueue.NewTypedItemExponentialFailureRateLimiter[string](5*time.Millisecond, 60*time.Second),
+			workqueue.TypedRateLimitingQueueConfig[string]{Name: "namespace"})}
+	_, err := cfg.Namespaces.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    c.enqueue,
+		UpdateFunc: func(_, obj interface{}) { c.enqueue(obj) },
+	})
+	return c, err
+}
+
+func (c *Controller) enqueue(obj interface{}) {
+	if ns, ok := obj.(*corev1.Namespace); ok && ns.DeletionTimestamp != nil {
+		c.queue.Add(ns.Name)
 	}
 }
 
-func (c *Controller) next(ctx context.Context) bool {
-	key, quit := c.queue.Get()
-	if quit {
-		return false
-	}
-	defer c.queue.Done(key)
-	requeue, err := c.sync(ctx, key)
-	switch {
-	case err != nil:
-		c.log.Info("namespace deletion will be retried", "namespace", key, "err", err)
-		c.queue.AddRateLimited(key)
-	case requeue > 0:
-		c.queue.AddAfter(key, requeue)
-	default:
-		c.queue.Forget(key)
-	}
-	return true
+// Run works until ctx ends.
+func (c *Controller) Run(ctx context.Context) error {
+	return worker.Run(ctx, worker.Config[string]{Name: Name, Queue: c.queue, Synced: []cache.InformerSynced{c.synced},
+		Workers: c.cfg.Workers, Sync: c.sync, Log: c.cfg.Log})
 }
 
-// sync deletes what is left in a terminating namespace; it asks to be called again
-// while content (waiting on finalizers or grace periods) remains.
-func (c *Controller) sync(ctx context.Context, name string) (time.Duration, error) {
+// sync deletes what is left in a terminating namespace. While content remains
+// (waiting on grace periods or finalizers) it asks to be called again after half
+// the estimate, as upstream does.
+func (c *Controller) sync(ctx context.Context, name string) error {
 	ns, err := c.lister.Get(name)
 	if apierrors.IsNotFound(err) {
-		return 0, nil
+		return nil
 	}
 	if err != nil {
-		return 0, err
+		return err
 	}
-	if ns.DeletionTimestamp == nil || !hasFinalizer(ns) {
-		return 0, nil
+	if ns.DeletionTimestamp == nil {
+		return nil
 	}
-	remaining, err := c.deleter.deleteAll(ctx, name)
-	if err != nil {
-		c.setCondition(ctx, ns, corev1.NamespaceDeletionContentFailure, err.Error())
-		return 0, err
+	ns = ns.DeepCopy()
+	if ns.Status.Phase != corev1.NamespaceTerminating {
+		ns.Status.Phase = corev1.NamespaceTerminating
+		if ns, err = c.cfg.Client.CoreV1().Namespaces().UpdateStatus(ctx, ns, metav1.UpdateOptions{}); err != nil {
+			return ignoreNotFound(fmt.Errorf("mark namespace %s terminating: %w", name, err))
+		}
 	}
-	if remaining > 0 {
-		c.setCondition(ctx, ns, corev1.NamespaceContentRemaining, fmt.Sprintf("Some resources are remaining: %d objects", remaining))
-		return 2 * time.Second, nil
+	if !hasFinalizer(ns) {
+		return nil
 	}
-	return 0, c.finalize(ctx, ns)
+	p := c.cfg.Deleter.deleteAll(ctx, ns)
+	if mergeConditions(&ns.Status, p.problems(), metav1.NewTime(c.cfg.Deleter.Now())) {
+		updated, err := c.cfg.Client.CoreV1().Namespaces().UpdateStatus(ctx, ns, metav1.UpdateOptions{})
+		if err != nil {
+			return ignoreNotFound(fmt.Errorf("update deletion conditions of namespace %s: %w", name, err))
+		}
+		ns = updated
+	}
+	if err := p.err(); err != nil {
+		return err
+	}
+	if p.estimate > 0 {
+		return worker.RequeueAfter(time.Duration(p.estimate/2+1) * time.Second)
+	}
+	if len(p.remaining) > 0 {
+		return fmt.Errorf("namespace %s still holds content", name)
+	}
+	return ignoreNotFound(c.finalize(ctx, ns))
+}
+
+// err is the pass's failure, if any: the caller retries with back-off.
+func (p *pass) err() error {
+	errs := append([]error{p.discoveryErr, p.parseErr}, p.deleteErrs...)
+	return errors.Join(errs...)
 }
 
 func hasFinalizer(ns *corev1.Namespace) bool {
@@ -129,37 +145,29 @@ func hasFinalizer(ns *corev1.Namespace) bool {
 	return false
 }
 
-// finalize removes the "kubernetes" finalizer through namespaces/finalize.
-func (c *Controller) finalize(ctx context.Context, ns *corev1.Namespace) error {
-	ns = ns.DeepCopy()
+// withoutFinalizer is ns's spec.finalizers minus "kubernetes".
+func withoutFinalizer(ns *corev1.Namespace) []corev1.FinalizerName {
 	var keep []corev1.FinalizerName
 	for _, f := range ns.Spec.Finalizers {
 		if f != corev1.FinalizerKubernetes {
 			keep = append(keep, f)
 		}
 	}
-	ns.Spec.Finalizers = keep
-	_, err := c.client.CoreV1().Namespaces().Finalize(ctx, ns, metav1Update)
+	return keep
+}
+
+// finalize removes the "kubernetes" finalizer through namespaces/finalize.
+func (c *Controller) finalize(ctx context.Context, ns *corev1.Namespace) error {
+	ns.Spec.Finalizers = withoutFinalizer(ns)
+	if _, err := c.cfg.Client.CoreV1().Namespaces().Finalize(ctx, ns, metav1.UpdateOptions{}); err != nil {
+		return fmt.Errorf("finalize namespace %s: %w", ns.Name, err)
+	}
+	return nil
+}
+
+func ignoreNotFound(err error) error {
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
 	return err
-}
-
-// setCondition records why deletion is not finished, as upstream's conditions do.
-func (c *Controller) setCondition(ctx context.Context, ns *corev1.Namespace, t corev1.NamespaceConditionType, msg string) {
-	ns = ns.DeepCopy()
-	cond := corev1.NamespaceCondition{Type: t, Status: corev1.ConditionTrue, Reason: string(t), Message: msg, LastTransitionTime: metav1Now()}
-	for i := range ns.Status.Conditions {
-		if ns.Status.Conditions[i].Type == t {
-			if ns.Status.Conditions[i].Message == msg {
-				return
-			}
-			ns.Status.Conditions[i] = cond
-			_, _ = c.client.CoreV1().Namespaces().UpdateStatus(ctx, ns, metav1Update)
-			return
-		}
-	}
-	ns.Status.Conditions = append(ns.Status.Conditions, cond)
-	_, _ = c.client.CoreV1().Namespaces().UpdateStatus(ctx, ns, metav1Update)
 }

@@ -5,11 +5,16 @@ package rootca
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"maps"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
@@ -19,48 +24,101 @@ import (
 	"github.com/minik8s/minik8s/pkg/controller/worker"
 )
 
-// ConfigMapName is the published ConfigMap.
-const ConfigMapName = "kube-root-ca.crt"
+const (
+	// Name is the controller's name, as upstream's.
+	Name = "root-ca-certificate-publisher-controller"
+	// ConfigMapName is the published ConfigMap.
+	ConfigMapName = "kube-root-ca.crt"
+
+	descriptionAnnotation = "kubernetes.io/description"
+	description           = "Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters."
+)
+
+// Config wires the controller.
+type Config struct {
+	Client     kubernetes.Interface
+	CAPEM      []byte
+	Namespaces coreinformers.NamespaceInformer
+	// ConfigMaps must hold at least every kube-root-ca.crt; NewConfigMapInformer
+	// makes one that holds nothing else.
+	ConfigMaps cache.SharedIndexInformer
+	Workers    int
+	Log        *slog.Logger
+}
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	switch {
+	case c.Client == nil || c.Namespaces == nil || c.ConfigMaps == nil:
+		return errors.New("root CA publisher: a client and namespace and config map informers are required")
+	case len(c.CAPEM) == 0:
+		return errors.New("root CA publisher: the CA certificate is required")
+	case c.Workers < 1:
+		return fmt.Errorf("root CA publisher: workers must be at least 1, not %d", c.Workers)
+	}
+	return nil
+}
+
+// NewConfigMapInformer watches only the ConfigMaps named kube-root-ca.crt: caching
+// every ConfigMap of the cluster for this controller would cost their size in memory.
+// The caller runs it.
+func NewConfigMapInformer(client kubernetes.Interface, resync time.Duration, transform cache.TransformFunc) cache.SharedIndexInformer {
+	inf := coreinformers.NewFilteredConfigMapInformer(client, metav1.NamespaceAll, resync,
+		cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}, func(o *metav1.ListOptions) {
+			o.FieldSelector = fields.OneTermEqualSelector("metadata.name", ConfigMapName).String()
+		})
+	if transform != nil {
+		_ = inf.SetTransform(transform)
+	}
+	return inf
+}
 
 // Controller keeps kube-root-ca.crt in every namespace.
 type Controller struct {
-	client   kubernetes.Interface
-	caPEM    string
+	cfg      Config
 	nsLister corelisters.NamespaceLister
 	cmLister corelisters.ConfigMapLister
 	synced   []cache.InformerSynced
 	queue    workqueue.TypedRateLimitingInterface[string]
-	log      *slog.Logger
 }
 
-// New watches namespaces and the ConfigMaps named kube-root-ca.crt.
-func New(client kubernetes.Interface, caPEM []byte, ns coreinformers.NamespaceInformer, cm coreinformers.ConfigMapInformer, log *slog.Logger) *Controller {
-	c := &Controller{client: client, caPEM: string(caPEM), nsLister: ns.Lister(), cmLister: cm.Lister(), log: log,
-		synced: []cache.InformerSynced{ns.Informer().HasSynced, cm.Informer().HasSynced},
-		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
-			workqueue.TypedRateLimitingQueueConfig[string]{Name: "root-ca-cert-publisher"})}
-	_, _ = ns.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj interface{}) { c.queue.Add(obj.(*corev1.Namespace).Name) },
-		UpdateFunc: func(_, obj interface{}) { c.queue.Add(obj.(*corev1.Namespace).Name) },
-	})
-	onCM := func(obj interface{}) {
-		if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-			obj = t.Obj
-		}
-		if m, ok := obj.(*corev1.ConfigMap); ok && m.Name == ConfigMapName {
+// New watches namespaces and the published ConfigMaps.
+func New(cfg Config) (*Controller, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	c := &Controller{cfg: cfg, nsLister: cfg.Namespaces.Lister(), cmLister: corelisters.NewConfigMapLister(cfg.ConfigMaps.GetIndexer()),
+		synced: []cache.InformerSynced{cfg.Namespaces.Informer().HasSynced, cfg.ConfigMaps.HasSynced},
+		queue:  worker.NewQueue("root_ca_cert_publisher")}
+	if _, err := cfg.Namespaces.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    c.enqueueNamespace,
+		UpdateFunc: func(_, obj interface{}) { c.enqueueNamespace(obj) },
+	}); err != nil {
+		return nil, err
+	}
+	onConfigMap := func(obj interface{}) {
+		if m, ok := worker.Object[*corev1.ConfigMap](obj); ok && m.Name == ConfigMapName {
 			c.queue.Add(m.Namespace)
 		}
 	}
-	_, _ = cm.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		UpdateFunc: func(_, obj interface{}) { onCM(obj) },
-		DeleteFunc: onCM,
-	})
-	return c
+	if _, err := cfg.ConfigMaps.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		UpdateFunc: func(_, obj interface{}) { onConfigMap(obj) },
+		DeleteFunc: onConfigMap,
+	}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Controller) enqueueNamespace(obj interface{}) {
+	if ns, ok := obj.(*corev1.Namespace); ok {
+		c.queue.Add(ns.Name)
+	}
 }
 
 // Run works until ctx ends.
 func (c *Controller) Run(ctx context.Context) error {
-	return worker.Run(ctx, "root CA publisher", c.queue, c.synced, c.sync, nil)
+	return worker.Run(ctx, worker.Config[string]{Name: Name, Queue: c.queue, Synced: c.synced, Workers: c.cfg.Workers, Sync: c.sync, Log: c.cfg.Log})
 }
 
 func (c *Controller) sync(ctx context.Context, namespace string) error {
@@ -68,34 +126,60 @@ func (c *Controller) sync(ctx context.Context, namespace string) error {
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
-	if err != nil || ns.Status.Phase != corev1.NamespaceActive {
-		return err
-	}
-	want := map[string]string{"ca.crt": c.caPEM}
-	annotations := map[string]string{"kubernetes.io/description": "Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters."}
-	cm, err := c.cmLister.ConfigMaps(namespace).Get(ConfigMapName)
-	if apierrors.IsNotFound(err) {
-		_, err = c.client.CoreV1().ConfigMaps(namespace).Create(ctx, &corev1.ConfigMap{
-			ObjectMeta: metav1.ObjectMeta{Name: ConfigMapName, Annotations: annotations}, Data: want}, metav1.CreateOptions{})
-		if apierrors.IsAlreadyExists(err) || apierrors.IsForbidden(err) || apierrors.IsNotFound(err) {
-			return nil
-		}
-		return err
-	}
 	if err != nil {
 		return err
 	}
-	if cm.Data["ca.crt"] == c.caPEM && len(cm.Data) == 1 {
+	if ns.Status.Phase != corev1.NamespaceActive || ns.DeletionTimestamp != nil {
 		return nil
 	}
-	cm = cm.DeepCopy()
-	cm.Data = want
-	if cm.Annotations == nil {
-		cm.Annotations = map[string]string{}
+	cm, err := c.cmLister.ConfigMaps(namespace).Get(ConfigMapName)
+	if err != nil && !apierrors.IsNotFound(err) {
+		return err
 	}
-	for k, v := range annotations {
-		cm.Annotations[k] = v
+	want, change := reconcile(cm, c.cfg.CAPEM)
+	switch change {
+	case create:
+		_, err = c.cfg.Client.CoreV1().ConfigMaps(namespace).Create(ctx, want, metav1.CreateOptions{})
+		// A namespace that is gone or going needs no ConfigMap.
+		if apierrors.IsAlreadyExists(err) || apierrors.IsNotFound(err) || apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause) {
+			return nil
+		}
+	case update:
+		_, err = c.cfg.Client.CoreV1().ConfigMaps(namespace).Update(ctx, want, metav1.UpdateOptions{})
 	}
-	_, err = c.client.CoreV1().ConfigMaps(namespace).Update(ctx, cm, metav1.UpdateOptions{})
-	return err
+	if err != nil {
+		return fmt.Errorf("publish %s in %s: %w", ConfigMapName, namespace, err)
+	}
+	return nil
+}
+
+type change int
+
+const (
+	none change = iota
+	create
+	update
+)
+
+// reconcile returns the ConfigMap a namespace should hold given the one it has
+// (nil if none), and what to do about it: the data must be exactly the CA, and
+// the description annotation present (a user's own description is kept).
+func reconcile(have *corev1.ConfigMap, caPEM []byte) (*corev1.ConfigMap, change) {
+	data := map[string]string{"ca.crt": string(caPEM)}
+	if have == nil {
+		return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: ConfigMapName,
+			Annotations: map[string]string{descriptionAnnotation: description}}, Data: data}, create
+	}
+	if maps.Equal(have.Data, data) && have.Annotations[descriptionAnnotation] != "" {
+		return have, none
+	}
+	want := have.DeepCopy()
+	want.Data = data
+	if want.Annotations == nil {
+		want.Annotations = map[string]string{}
+	}
+	if want.Annotations[descriptionAnnotation] == "" {
+		want.Annotations[descriptionAnnotation] = description
+	}
+	return want, update
 }

@@ -4,6 +4,8 @@ package serviceaccount
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 
 	corev1 "k8s.io/api/core/v1"
@@ -18,51 +20,82 @@ import (
 	"github.com/minik8s/minik8s/pkg/controller/worker"
 )
 
-// DefaultName is the service account every namespace gets.
-const DefaultName = "default"
+const (
+	// Name is the controller's name, as upstream's.
+	Name = "serviceaccount-controller"
+	// DefaultName is the service account every namespace gets.
+	DefaultName = "default"
+)
+
+// Config wires the controller.
+type Config struct {
+	Client          kubernetes.Interface
+	Namespaces      coreinformers.NamespaceInformer
+	ServiceAccounts coreinformers.ServiceAccountInformer
+	Workers         int
+	Log             *slog.Logger
+}
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	switch {
+	case c.Client == nil || c.Namespaces == nil || c.ServiceAccounts == nil:
+		return errors.New("serviceaccount controller: a client and namespace and service account informers are required")
+	case c.Workers < 1:
+		return fmt.Errorf("serviceaccount controller: workers must be at least 1, not %d", c.Workers)
+	}
+	return nil
+}
 
 // Controller keeps the default service accounts.
 type Controller struct {
-	client   kubernetes.Interface
+	cfg      Config
 	nsLister corelisters.NamespaceLister
 	saLister corelisters.ServiceAccountLister
 	synced   []cache.InformerSynced
 	queue    workqueue.TypedRateLimitingInterface[string]
-	log      *slog.Logger
 }
 
 // New watches namespaces and service accounts.
-func New(client kubernetes.Interface, ns coreinformers.NamespaceInformer, sa coreinformers.ServiceAccountInformer, log *slog.Logger) *Controller {
-	c := &Controller{client: client, nsLister: ns.Lister(), saLister: sa.Lister(), log: log,
-		synced: []cache.InformerSynced{ns.Informer().HasSynced, sa.Informer().HasSynced},
-		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
-			workqueue.TypedRateLimitingQueueConfig[string]{Name: "serviceaccount"})}
-	_, _ = ns.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj interface{}) { c.enqueueNamespace(obj) },
+func New(cfg Config) (*Controller, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	c := &Controller{cfg: cfg, nsLister: cfg.Namespaces.Lister(), saLister: cfg.ServiceAccounts.Lister(),
+		synced: []cache.InformerSynced{cfg.Namespaces.Informer().HasSynced, cfg.ServiceAccounts.Informer().HasSynced},
+		queue:  worker.NewQueue("serviceaccount")}
+	if _, err := cfg.Namespaces.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    c.enqueueNamespace,
 		UpdateFunc: func(_, obj interface{}) { c.enqueueNamespace(obj) },
-	})
-	_, _ = sa.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+	}); err != nil {
+		return nil, err
+	}
+	if _, err := cfg.ServiceAccounts.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		DeleteFunc: func(obj interface{}) {
-			if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-				obj = t.Obj
-			}
-			if s, ok := obj.(*corev1.ServiceAccount); ok && s.Name == DefaultName {
+			if s, ok := worker.Object[*corev1.ServiceAccount](obj); ok && s.Name == DefaultName {
 				c.queue.Add(s.Namespace)
 			}
 		},
-	})
-	return c
+	}); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 func (c *Controller) enqueueNamespace(obj interface{}) {
-	if ns, ok := obj.(*corev1.Namespace); ok && ns.Status.Phase == corev1.NamespaceActive {
+	if ns, ok := obj.(*corev1.Namespace); ok && needsAccount(ns) {
 		c.queue.Add(ns.Name)
 	}
 }
 
+// needsAccount: only active namespaces get service accounts.
+func needsAccount(ns *corev1.Namespace) bool {
+	return ns.Status.Phase == corev1.NamespaceActive && ns.DeletionTimestamp == nil
+}
+
 // Run works until ctx ends.
 func (c *Controller) Run(ctx context.Context) error {
-	return worker.Run(ctx, "serviceaccount controller", c.queue, c.synced, c.sync, nil)
+	return worker.Run(ctx, worker.Config[string]{Name: Name, Queue: c.queue, Synced: c.synced, Workers: c.cfg.Workers, Sync: c.sync, Log: c.cfg.Log})
 }
 
 // sync creates the namespace's default service account if it is missing.
@@ -71,16 +104,23 @@ func (c *Controller) sync(ctx context.Context, namespace string) error {
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
-	if err != nil || ns.Status.Phase != corev1.NamespaceActive {
+	if err != nil {
 		return err
+	}
+	if !needsAccount(ns) {
+		return nil
 	}
 	if _, err := c.saLister.ServiceAccounts(namespace).Get(DefaultName); err == nil {
 		return nil
 	}
-	_, err = c.client.CoreV1().ServiceAccounts(namespace).Create(ctx,
+	_, err = c.cfg.Client.CoreV1().ServiceAccounts(namespace).Create(ctx,
 		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: DefaultName}}, metav1.CreateOptions{})
-	if apierrors.IsAlreadyExists(err) || apierrors.IsForbidden(err) || apierrors.IsNotFound(err) {
+	// Already there (the cache lagged), or the namespace is gone or going: nothing to do.
+	if apierrors.IsAlreadyExists(err) || apierrors.IsNotFound(err) || apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause) {
 		return nil
 	}
-	return err
+	if err != nil {
+		return fmt.Errorf("create service account %s/%s: %w", namespace, DefaultName, err)
+	}
+	return nil
 }

@@ -1,0 +1,107 @@
+package manager
+
+import (
+	"context"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"time"
+
+	"github.com/minik8s/minik8s/pkg/controller/deployment"
+	"github.com/minik8s/minik8s/pkg/controller/garbagecollector"
+	"github.com/minik8s/minik8s/pkg/controller/namespace"
+	"github.com/minik8s/minik8s/pkg/controller/nodeipam"
+	"github.com/minik8s/minik8s/pkg/controller/replicaset"
+	"github.com/minik8s/minik8s/pkg/controller/replication"
+	"github.com/minik8s/minik8s/pkg/controller/rootca"
+	"github.com/minik8s/minik8s/pkg/controller/serviceaccount"
+)
+
+// Descriptor is one controller the manager can run.
+type Descriptor struct {
+	// Name is upstream's canonical name ("replicaset-controller").
+	Name string
+	// Aliases are upstream's older names ("replicaset"); the name without
+	// "-controller" is always accepted too.
+	Aliases []string
+	// New builds the controller. It asks the context's informer factories for
+	// the informers it needs; they start after every controller is built.
+	New func(cc ControllerContext) (Runnable, error)
+}
+
+// Descriptors lists every controller, in the order they are built.
+func Descriptors() []Descriptor {
+	return []Descriptor{
+		{Name: namespace.Name, Aliases: []string{"namespace"}, New: newNamespace},
+		{Name: serviceaccount.Name, Aliases: []string{"serviceaccount"}, New: newServiceAccount},
+		{Name: rootca.Name, Aliases: []string{"root-ca-cert-publisher"}, New: newRootCA},
+		{Name: nodeipam.Name, Aliases: []string{"nodeipam"}, New: newNodeIPAM},
+		{Name: replicaset.Name, Aliases: []string{"replicaset"}, New: newReplicaSet},
+		{Name: garbagecollector.Name, Aliases: []string{"garbagecollector"}, New: newGarbageCollector},
+		{Name: deployment.Name, Aliases: []string{"deployment"}, New: newDeployment},
+		{Name: replication.Name, Aliases: []string{"replicationcontroller"}, New: newReplication},
+	}
+}
+
+func newNamespace(cc ControllerContext) (Runnable, error) {
+	return namespace.New(namespace.Config{
+		Client: cc.Client, Namespaces: cc.Informers.Core().V1().Namespaces(), Workers: 5, Log: cc.Log,
+		Deleter: &namespace.ContentDeleter{
+			Resources: func() ([]*metav1.APIResourceList, error) {
+				// New resources (CRDs) appear over time: ask the server afresh.
+				cc.Discovery.Invalidate()
+				return cc.Discovery.ServerPreferredNamespacedResources()
+			},
+			Metadata: cc.Metadata,
+			PodGrace: namespace.PodGraceFromAPI(cc.Client.CoreV1()),
+			Now:      time.Now,
+		},
+	})
+}
+
+func newServiceAccount(cc ControllerContext) (Runnable, error) {
+	return serviceaccount.New(serviceaccount.Config{Client: cc.Client, Namespaces: cc.Informers.Core().V1().Namespaces(),
+		ServiceAccounts: cc.Informers.Core().V1().ServiceAccounts(), Workers: 1, Log: cc.Log})
+}
+
+func newRootCA(cc ControllerContext) (Runnable, error) {
+	// Its own informer holds only the published ConfigMaps, not every ConfigMap.
+	cms := rootca.NewConfigMapInformer(cc.Client, resync, dropManagedFields)
+	c, err := rootca.New(rootca.Config{Client: cc.Client, CAPEM: cc.Config.CAPEM, Namespaces: cc.Informers.Core().V1().Namespaces(),
+		ConfigMaps: cms, Workers: 1, Log: cc.Log})
+	if err != nil {
+		return nil, err
+	}
+	return RunnableFunc(func(ctx context.Context) error {
+		go cms.RunWithContext(ctx)
+		return c.Run(ctx)
+	}), nil
+}
+
+func newNodeIPAM(cc ControllerContext) (Runnable, error) {
+	return nodeipam.New(nodeipam.Config{Client: cc.Client, Nodes: cc.Informers.Core().V1().Nodes(),
+		ClusterCIDR: cc.Config.ClusterCIDR, NodeMaskSize: cc.Config.NodeCIDRMaskSize, ServiceCIDR: cc.Config.ServiceCIDR,
+		Recorder: cc.Recorder("cidrAllocator"), Workers: 1, Log: cc.Log})
+}
+
+func newReplicaSet(cc ControllerContext) (Runnable, error) {
+	return replicaset.New(replicaset.Config{Name: replicaset.Name, Client: cc.Client,
+		Source: replicaset.ReplicaSets(cc.Client, cc.Informers.Apps().V1().ReplicaSets()), Pods: cc.Informers.Core().V1().Pods(),
+		Recorder: cc.Recorder("replicaset-controller"), Workers: 5, Log: cc.Log})
+}
+
+func newReplication(cc ControllerContext) (Runnable, error) {
+	return replication.New(replication.Config{Client: cc.Client, ReplicationControllers: cc.Informers.Core().V1().ReplicationControllers(),
+		Pods: cc.Informers.Core().V1().Pods(), Recorder: cc.Recorder("replication-controller"), Workers: 5, Log: cc.Log})
+}
+
+func newDeployment(cc ControllerContext) (Runnable, error) {
+	return deployment.New(deployment.Config{Client: cc.Client, Deployments: cc.Informers.Apps().V1().Deployments(),
+		ReplicaSets: cc.Informers.Apps().V1().ReplicaSets(), Pods: cc.Informers.Core().V1().Pods(),
+		Recorder: cc.Recorder("deployment-controller"), Workers: 5, Log: cc.Log})
+}
+
+func newGarbageCollector(cc ControllerContext) (Runnable, error) {
+	return garbagecollector.New(garbagecollector.Config{Metadata: cc.Metadata, Discovery: cc.Discovery, Typed: cc.Informers,
+		MetadataInformers: cc.MetadataInformers, Recorder: cc.Recorder("garbage-collector-controller"), Workers: 20,
+		ResyncPeriod: 30 * time.Second, Log: cc.Log})
+}

@@ -13,8 +13,8 @@ import (
 	"fmt"
 
 	rbacv1 "k8s.io/api/rbac/v1"
-	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/apimachinery/pkg/runtime"
+	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 
 	"github.com/minik8s/minik8s/pkg/auth"
 	"github.com/minik8s/minik8s/pkg/auth/authorizer"

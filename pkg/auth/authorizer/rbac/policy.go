@@ -205,7 +205,9 @@ func (p *policy) roleRulesLocked(ref rbacv1.RoleRef, bindingNamespace string) ([
 
 type errUnsupportedKind string
 
-func (e errUnsupportedKind) Error() string { return "unsupported role reference kind: \"" + string(e) + "\"" }
+func (e errUnsupportedKind) Error() string {
+	return "unsupported role reference kind: \"" + string(e) + "\""
+}
 
 // visitor hears of each binding that applies to a user with the rules it
 // grants (nil and an error when its role is missing); returning false stops.

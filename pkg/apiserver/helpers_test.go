@@ -25,6 +25,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/minik8s/minik8s/pkg/apis"
+	"github.com/minik8s/minik8s/pkg/auth/authorizer"
 	"github.com/minik8s/minik8s/pkg/registry"
 	"github.com/minik8s/minik8s/pkg/registry/all"
 	"github.com/minik8s/minik8s/pkg/storage"
@@ -43,7 +44,9 @@ const maxBody = 1 << 20
 // allowAll authorizes every request, anonymous ones included.
 type allowAll struct{}
 
-func (allowAll) Authorize(context.Context, Attributes) (bool, string, error) { return true, "", nil }
+func (allowAll) Authorize(context.Context, Attributes) (authorizer.Decision, string, error) {
+	return authorizer.Allow, "", nil
+}
 
 func TestMain(m *testing.M) {
 	code, err := runTests(m)

@@ -39,6 +39,9 @@ var (
 type admissionInfo struct {
 	subresource string
 	dryRun      bool
+	// deleting marks the update by which a deletion marks its object: the
+	// delete was admitted already.
+	deleting bool
 	warnings    *[]string // where Warn actions go; nil drops them
 }
 
@@ -65,6 +68,13 @@ func withAdmissionWrite(ctx context.Context, subresource string, dryRun bool) co
 		return ctx
 	}
 	info.subresource, info.dryRun = subresource, dryRun
+	return context.WithValue(ctx, admissionInfoKey{}, &info)
+}
+
+// withAdmissionDeleting marks the update a deletion makes (see admissionInfo).
+func withAdmissionDeleting(ctx context.Context) context.Context {
+	info := admissionInfoFrom(ctx)
+	info.deleting = true
 	return context.WithValue(ctx, admissionInfoKey{}, &info)
 }
 

@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 
+	"github.com/minik8s/minik8s/pkg/controller/clusterroleaggregation"
 	"github.com/minik8s/minik8s/pkg/controller/namespace"
 	"github.com/minik8s/minik8s/pkg/controller/nodeipam"
 	"github.com/minik8s/minik8s/pkg/controller/rootca"
@@ -68,12 +69,14 @@ func (m *Manager) Run(ctx context.Context) error {
 	ca := rootca.New(m.client, m.caPEM, factory.Core().V1().Namespaces(), caMaps.Core().V1().ConfigMaps(), m.log.With("controller", "root-ca-cert-publisher"))
 	caMaps.Start(ctx.Done())
 	defer caMaps.Shutdown()
+	agg := clusterroleaggregation.New(m.client, factory.Rbac().V1().ClusterRoles(), m.log.With("controller", "clusterrole-aggregation"))
 	factory.Start(ctx.Done())
-	errc := make(chan error, 4)
+	errc := make(chan error, 5)
 	go func() { errc <- sa.Run(ctx) }()
 	go func() { errc <- ca.Run(ctx) }()
 	go func() { errc <- ns.Run(ctx, 2) }()
 	go func() { errc <- ipam.Run(ctx) }()
+	go func() { errc <- agg.Run(ctx) }()
 	select {
 	case <-ctx.Done():
 		factory.Shutdown()

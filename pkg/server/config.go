@@ -37,6 +37,9 @@ type Config struct {
 	ClusterDomain string
 	// Token lets agents join; empty generates one kept in the data dir.
 	Token string
+	// AnonymousAuth serves requests without credentials as system:anonymous
+	// (who may read health and version only); false answers them 401.
+	AnonymousAuth bool
 	// AgentArgs configures the local agent when it runs.
 	Agent AgentOptions
 }

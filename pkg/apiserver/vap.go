@@ -42,7 +42,7 @@ type admissionInfo struct {
 	// deleting marks the update by which a deletion marks its object: the
 	// delete was admitted already.
 	deleting bool
-	warnings    *[]string // where Warn actions go; nil drops them
+	warnings *[]string // where Warn actions go; nil drops them
 }
 
 type admissionInfoKey struct{}

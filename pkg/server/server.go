@@ -172,8 +172,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		ServiceAccounts: signer,
 		Extra:           extra,
 		Unauthenticated: map[string]http.Handler{CACertsPath: caHandler(crt.ca)},
-		Connect:             apiserver.NewKubeletConnector(reg, kubeletClient, log),
-		Logger:              log.With("component", "apiserver"),
+		Connect:         apiserver.NewKubeletConnector(reg, kubeletClient, log),
+		Logger:          log.With("component", "apiserver"),
 	})
 	if err != nil {
 		return err

@@ -70,15 +70,17 @@ func (s *Server) Reconcile(ctx context.Context, obj runtime.Object, subresource 
 	return nil
 }
 
-// Get returns a copy of the latest state of the stored object of kind's type
-// named namespace/name, for the server's own controllers of what it stores
-// (the bootstrap policy's reconciliation).
+// Get returns a copy of the stored object of kind's type named
+// namespace/name as the cache holds it, for the server's own controllers of
+// what it stores (the bootstrap policy's reconciliation). The cache may trail
+// a write of a moment ago: an update based on it then fails with a conflict,
+// a create with AlreadyExists.
 func (s *Server) Get(ctx context.Context, kind runtime.Object, namespace, name string) (runtime.Object, error) {
 	res := s.cfg.Registry.ForObject(kind)
 	if res == nil || res.Store == nil {
 		return nil, fmt.Errorf("get %T: not a stored resource", kind)
 	}
-	obj, err := res.Store.Get(ctx, res.Store.Key(namespace, name), name, storage.ReadOptions{})
+	obj, err := res.Store.Get(ctx, res.Store.Key(namespace, name), name, storage.ReadOptions{ResourceVersion: "0"})
 	if err != nil {
 		return nil, err
 	}

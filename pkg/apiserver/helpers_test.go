@@ -36,6 +36,9 @@ import (
 var (
 	testServer *Server
 	testURL    string
+	// testConfig is testServer's configuration, for tests that build another
+	// server on the same storage.
+	testConfig Config
 )
 
 // maxBody is the request size limit of the test server.
@@ -93,8 +96,9 @@ func runTests(m *testing.M) (int, error) {
 	if err := store.Start(ctx); err != nil {
 		return 0, err
 	}
-	testServer, err = New(Config{Store: store, Registry: reg, Address: "127.0.0.1:0", Authorizer: allowAll{},
-		MaxRequestBodyBytes: maxBody, Logger: logger})
+	testConfig = Config{Store: store, Registry: reg, Address: "127.0.0.1:0", Authorizer: allowAll{},
+		MaxRequestBodyBytes: maxBody, Logger: logger}
+	testServer, err = New(testConfig)
 	if err != nil {
 		return 0, err
 	}

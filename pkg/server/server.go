@@ -116,7 +116,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	// TokenReviews see the same authenticators as requests; the service account one
 	// needs the registry, which it reaches once built.
 	tokens := &tokenChain{}
-	authz := newAuthorizers()
+	authz := newAuthorizers(cfg.AuthorizationModes)
 	reg, err := all.Build(all.Options{Core: core.Options{ServiceCIDR: cfg.ServiceCIDR},
 		Authentication: authentication.Options{Tokens: tokens},
 		Authorization:  authorization.Options{Authorizer: authz.Authorizer}})
@@ -185,12 +185,27 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- api.Serve(ctx, ln) }()
 
-	if err := bootstrap(ctx, api, serviceIP.String(), int32(cfg.HTTPSPort)); err != nil {
+	// The cluster-wide half of the RBAC policy is written while the namespaces
+	// and the rest are; the Roles wait for kube-system and kube-public.
+	rbacStart := time.Now()
+	policy := bootstrappolicy.Default()
+	rbacLog := log.With("component", "rbac-bootstrap")
+	clusterWide := make(chan error, 1)
+	go func() {
+		clusterWide <- reconcileRBAC(ctx, api, bootstrappolicy.Policy{ClusterRoles: policy.ClusterRoles,
+			ClusterRoleBindings: policy.ClusterRoleBindings}, rbacLog)
+	}()
+	err = bootstrap(ctx, api, serviceIP.String(), int32(cfg.HTTPSPort))
+	if rerr := <-clusterWide; err == nil && rerr != nil {
+		err = fmt.Errorf("bootstrap the RBAC policy: %w", rerr)
+	}
+	if err != nil {
 		return err
 	}
-	if err := reconcileRBAC(ctx, api, bootstrappolicy.Default(), log.With("component", "rbac-bootstrap")); err != nil {
+	if err := reconcileRBAC(ctx, api, bootstrappolicy.Policy{Roles: policy.Roles, RoleBindings: policy.RoleBindings}, rbacLog); err != nil {
 		return fmt.Errorf("bootstrap the RBAC policy: %w", err)
 	}
+	log.Debug("bootstrap RBAC policy in place", "took", time.Since(rbacStart).Round(time.Millisecond))
 	policyReady.Store(true)
 	if err := reconcileSelf(ctx, api, reg, advertiseAddress(cfg.BindAddress), int32(cfg.HTTPSPort), cfg.ServiceCIDR); err != nil {
 		return err

@@ -109,7 +109,7 @@ func requestAttributes(r *http.Request, info *requestInfo, u *User) Attributes {
 		a.Verb = strings.ToLower(r.Method)
 		return a
 	}
-	if (a.Verb == "list" || a.Verb == "watch") && r.URL.RawQuery != "" {
+	if (a.Verb == "list" || a.Verb == "watch") && strings.Contains(r.URL.RawQuery, "fieldSelector") {
 		a.FieldSelector = r.URL.Query().Get("fieldSelector")
 		if a.Name == "" && a.FieldSelector != "" {
 			if sel, err := fields.ParseSelector(a.FieldSelector); err == nil {

@@ -4,6 +4,9 @@
 // all of them, and watch delivery latency with 1,000 watchers.
 //
 //	go run ./bench/apiserver -binary bin/minik8s -upstream ../shared/anchor/upstream.sh
+//
+// -as-serviceaccount runs the CRUD phases as a service account bound to the edit
+// role instead of the cluster admin, so that every request goes through RBAC.
 package main
 
 import (
@@ -33,16 +36,17 @@ func main() {
 	events := flag.Int("events", 100, "events delivered to every watcher")
 	starts := flag.Int("starts", 5, "start-ups to take the median of")
 	idle := flag.Duration("idle", 30*time.Second, "idle time before reading RSS")
+	asSA := flag.Bool("as-serviceaccount", false, "run the CRUD phases as a service account bound to edit (every request through RBAC) instead of the cluster admin")
 	flag.Parse()
 
 	var results []*target
-	m, err := benchMinik8s(*binary, *starts, *idle, *n, *workers, *watchers, *events)
+	m, err := benchMinik8s(*binary, *starts, *idle, *n, *workers, *watchers, *events, *asSA)
 	if err != nil {
 		fatal(err)
 	}
 	results = append(results, m)
 	if *upstream != "" {
-		u, err := benchUpstream(*upstream, *anchor, *starts, *idle, *n, *workers, *watchers, *events)
+		u, err := benchUpstream(*upstream, *anchor, *starts, *idle, *n, *workers, *watchers, *events, *asSA)
 		if err != nil {
 			fatal(err)
 		}
@@ -60,7 +64,7 @@ type target struct {
 	phases        []phase
 }
 
-func benchMinik8s(binary string, starts int, idle time.Duration, n, workers, watchers, events int) (*target, error) {
+func benchMinik8s(binary string, starts int, idle time.Duration, n, workers, watchers, events int, asSA bool) (*target, error) {
 	t := &target{name: "minik8s"}
 	dir, err := os.MkdirTemp("", "minik8s-bench-")
 	if err != nil {
@@ -94,7 +98,7 @@ func benchMinik8s(binary string, starts int, idle time.Duration, n, workers, wat
 	time.Sleep(idle)
 	t.rssKiB = rss(p.Process.Pid)
 	kc := filepath.Join(dir, "data", "kubeconfig.yaml")
-	if t.phases, err = crud(kc, n, workers); err != nil {
+	if t.phases, err = crud(kc, n, workers, asSA); err != nil {
 		return nil, err
 	}
 	w, err := watchLatency(kc, watchers, events, 50*time.Millisecond)
@@ -152,7 +156,7 @@ func stop(cmd *exec.Cmd) {
 	}
 }
 
-func benchUpstream(script, anchor string, starts int, idle time.Duration, n, workers, watchers, events int) (*target, error) {
+func benchUpstream(script, anchor string, starts int, idle time.Duration, n, workers, watchers, events int, asSA bool) (*target, error) {
 	t := &target{name: "upstream"}
 	// Leave no upstream control plane behind to eat the machine's CPU.
 	defer exec.Command(script, "stop").Run()
@@ -185,7 +189,7 @@ func benchUpstream(script, anchor string, starts int, idle time.Duration, n, wor
 	}
 	kc := filepath.Join(anchor, "kubeconfig")
 	var err error
-	if t.phases, err = crud(kc, n, workers); err != nil {
+	if t.phases, err = crud(kc, n, workers, asSA); err != nil {
 		return nil, err
 	}
 	w, err := watchLatency(kc, watchers, events, 50*time.Millisecond)

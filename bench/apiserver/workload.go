@@ -9,7 +9,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
@@ -99,18 +101,26 @@ func run(name string, n, workers int, cs []kubernetes.Interface, op func(ctx con
 	return p
 }
 
-// crud runs create, get, get+update, list and delete of n ConfigMaps.
-func crud(kubeconfig string, n, workers int) ([]phase, error) {
-	cs, err := clients(kubeconfig, 4)
+// crud runs create, get, get+update, list and delete of n ConfigMaps, as the
+// kubeconfig's user or, with asServiceAccount, as a service account bound to
+// the edit role in the namespace: every request then goes through RBAC.
+func crud(kubeconfig string, n, workers int, asServiceAccount bool) ([]phase, error) {
+	admin, err := clients(kubeconfig, 4)
 	if err != nil {
 		return nil, err
 	}
 	ns := fmt.Sprintf("bench-%d", time.Now().UnixNano()%1000000)
 	ctx := context.Background()
-	if _, err := cs[0].CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+	if _, err := admin[0].CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
 		return nil, fmt.Errorf("create namespace: %w", err)
 	}
-	defer cs[0].CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{})
+	defer admin[0].CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{})
+	cs := admin
+	if asServiceAccount {
+		if cs, err = serviceAccountClients(admin[0], kubeconfig, ns, 4); err != nil {
+			return nil, err
+		}
+	}
 	name := func(i int) string { return "cm-" + strconv.Itoa(i) }
 	payload := map[string]string{"config": "value-0123456789abcdef0123456789abcdef0123456789abcdef"}
 	var out []phase
@@ -149,6 +159,55 @@ func crud(kubeconfig string, n, workers int) ([]phase, error) {
 		return err
 	}))
 	return out, nil
+}
+
+// serviceAccountClients makes a service account in ns, binds it to the edit
+// role there, and returns n clients that authenticate with its token only.
+func serviceAccountClients(admin kubernetes.Interface, kubeconfig, ns string, n int) ([]kubernetes.Interface, error) {
+	ctx := context.Background()
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "bench"}}
+	if _, err := admin.CoreV1().ServiceAccounts(ns).Create(ctx, sa, metav1.CreateOptions{}); err != nil {
+		return nil, fmt.Errorf("create service account: %w", err)
+	}
+	rb := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "bench-edit"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "edit"},
+		Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: "bench", Namespace: ns}}}
+	if _, err := admin.RbacV1().RoleBindings(ns).Create(ctx, rb, metav1.CreateOptions{}); err != nil {
+		return nil, fmt.Errorf("bind the edit role: %w", err)
+	}
+	tr, err := admin.CoreV1().ServiceAccounts(ns).CreateToken(ctx, "bench", &authenticationv1.TokenRequest{}, metav1.CreateOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("create token: %w", err)
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	cfg = &rest.Config{Host: cfg.Host, BearerToken: tr.Status.Token,
+		TLSClientConfig: rest.TLSClientConfig{CAData: cfg.CAData, CAFile: cfg.CAFile, Insecure: cfg.Insecure}}
+	cfg.ContentType = "application/vnd.kubernetes.protobuf"
+	cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
+	cfg.QPS = -1
+	cfg.Burst = 1 << 20
+	cfg.Timeout = 60 * time.Second
+	var out []kubernetes.Interface
+	for i := 0; i < n; i++ {
+		c := rest.CopyConfig(cfg)
+		c.UserAgent = "minik8s-bench-sa/" + strconv.Itoa(i)
+		cs, err := kubernetes.NewForConfig(c)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, cs)
+	}
+	// Upstream's authorizer learns of the binding from an informer: wait for it.
+	for i := 0; i < 100; i++ {
+		if _, err := out[0].CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{Limit: 1}); err == nil {
+			return out, nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return nil, fmt.Errorf("the service account cannot list configmaps in %s", ns)
 }
 
 // watchLatency opens `watchers` watches, then creates `events` ConfigMaps at a steady

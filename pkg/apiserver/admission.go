@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/minik8s/minik8s/pkg/admission/noderestriction"
 	"github.com/minik8s/minik8s/pkg/registry"
 	"github.com/minik8s/minik8s/pkg/storage"
 )
@@ -32,6 +33,9 @@ func newAdmission(reg *registry.Registry) *admission {
 // admitCreate runs the built-in rules, then the ValidatingAdmissionPolicies.
 func (a *admission) admitCreate(ctx context.Context, res *registry.Resource, obj runtime.Object) error {
 	if err := a.admitCreateBuiltin(ctx, res, obj); err != nil {
+		return err
+	}
+	if err := a.admitNodeRestriction(ctx, noderestriction.Create, res, obj.(metav1.Object).GetNamespace(), "", obj, nil); err != nil {
 		return err
 	}
 	return a.vap.admit(ctx, admissionv1.Create, res, obj, nil, obj.(metav1.Object).GetNamespace(), obj.(metav1.Object).GetName())
@@ -73,6 +77,12 @@ func (a *admission) admitCreateBuiltin(ctx context.Context, res *registry.Resour
 
 // admitUpdate runs the ValidatingAdmissionPolicies; quota and limit checks go here too.
 func (a *admission) admitUpdate(ctx context.Context, res *registry.Resource, obj, old runtime.Object) error {
+	m := obj.(metav1.Object)
+	if !admissionInfoFrom(ctx).deleting {
+		if err := a.admitNodeRestriction(ctx, noderestriction.Update, res, m.GetNamespace(), m.GetName(), obj, old); err != nil {
+			return err
+		}
+	}
 	return a.vap.admit(ctx, admissionv1.Update, res, obj, old, obj.(metav1.Object).GetNamespace(), obj.(metav1.Object).GetName())
 }
 
@@ -80,6 +90,9 @@ func (a *admission) admitUpdate(ctx context.Context, res *registry.Resource, obj
 func (a *admission) admitDelete(ctx context.Context, res *registry.Resource, namespace, name string) error {
 	if res.Name == "namespaces" && res.Group == "" && immortalNamespaces[name] {
 		return apierrors.NewForbidden(res.GroupResource(), name, fmt.Errorf("this namespace may not be deleted"))
+	}
+	if err := a.admitNodeRestriction(ctx, noderestriction.Delete, res, namespace, name, nil, nil); err != nil {
+		return err
 	}
 	return a.vap.admit(ctx, admissionv1.Delete, res, nil, nil, namespace, name)
 }

@@ -3,17 +3,29 @@ package apiserver
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/minik8s/minik8s/pkg/auth"
+	"github.com/minik8s/minik8s/pkg/auth/authorizer"
 )
 
 // User is an authenticated identity (see package auth).
 type User = auth.User
+
+// Attributes are what an authorizer sees of a request (see package authorizer).
+type Attributes = authorizer.Attributes
+
+// Authorizer decides on requests (see package authorizer).
+type Authorizer = authorizer.Authorizer
 
 // Well-known groups and users.
 const (
@@ -28,23 +40,11 @@ type TokenAuthenticator interface {
 	AuthenticateToken(ctx context.Context, token string) (*User, bool, error)
 }
 
-// Authorizer decides whether a user may make a request.
-type Authorizer interface {
-	Authorize(ctx context.Context, a Attributes) (allowed bool, reason string, err error)
-}
-
-// Attributes are what an authorizer sees of a request.
-type Attributes struct {
-	User        *User
-	Verb        string
-	IsResource  bool
-	Group       string
-	Version     string
-	Resource    string
-	Subresource string
-	Namespace   string
-	Name        string
-	Path        string
+// WriteGuard checks writes that grant rights (RBAC roles and bindings) against
+// the rights of their writer, before admission, as upstream's RBAC storage
+// does. requestName is the name in the URL, empty for a create.
+type WriteGuard interface {
+	Admit(ctx context.Context, u *User, obj, old runtime.Object, requestName string) error
 }
 
 // WithUser stores the authenticated user in ctx.
@@ -54,7 +54,7 @@ func WithUser(ctx context.Context, u *User) context.Context { return auth.WithUs
 func UserFrom(ctx context.Context) *User { return auth.UserFrom(ctx) }
 
 // authenticate identifies the caller from a verified client certificate or a bearer
-// token; anyone else is anonymous.
+// token; anyone else is anonymous, unless anonymous requests are turned off.
 func (s *Server) authenticate(r *http.Request) (*User, error) {
 	if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 && len(r.TLS.VerifiedChains[0]) > 0 {
 		return userFromCert(r.TLS.VerifiedChains[0][0]), nil
@@ -74,6 +74,9 @@ func (s *Server) authenticate(r *http.Request) (*User, error) {
 			}
 			return nil, errUnauthorized
 		}
+	}
+	if s.cfg.DisableAnonymous {
+		return nil, errUnauthorized
 	}
 	return &User{Name: UserAnonymous, Groups: []string{GroupUnauthenticated}}, nil
 }
@@ -96,25 +99,92 @@ func appendGroup(groups []string, g string) []string {
 	return append(groups, g)
 }
 
-// AllowAuthenticated lets every authenticated user do everything, and anonymous
-// users read the health and version endpoints, as upstream's default RBAC roles do.
-type AllowAuthenticated struct{}
-
-// /cacerts lets a joining agent fetch the CA, which it checks against its token.
-var publicPaths = map[string]bool{"/healthz": true, "/livez": true, "/readyz": true, "/version": true, "/version/": true, "/cacerts": true}
-
-// Authorize implements Authorizer.
-func (AllowAuthenticated) Authorize(_ context.Context, a Attributes) (bool, string, error) {
-	for _, g := range a.User.Groups {
-		if g == GroupAuthenticated {
-			return true, "", nil
+// requestAttributes are what the authorizer sees of a request: for a list or
+// watch the name a metadata.name field selector asks for, as upstream sets it.
+func requestAttributes(r *http.Request, info *requestInfo, u *User) Attributes {
+	a := Attributes{User: u, Verb: info.Verb, IsResource: info.IsResource, Group: info.Group,
+		Version: info.Version, Resource: info.Resource, Subresource: info.Subresource,
+		Namespace: info.Namespace, Name: info.Name, Path: r.URL.Path}
+	if !info.IsResource {
+		a.Verb = strings.ToLower(r.Method)
+		return a
+	}
+	if (a.Verb == "list" || a.Verb == "watch") && strings.Contains(r.URL.RawQuery, "fieldSelector") {
+		a.FieldSelector = r.URL.Query().Get("fieldSelector")
+		if a.Name == "" && a.FieldSelector != "" {
+			if sel, err := fields.ParseSelector(a.FieldSelector); err == nil {
+				if name, ok := sel.RequiresExactMatch("metadata.name"); ok {
+					a.Name = name
+				}
+			}
 		}
 	}
-	if !a.IsResource && (publicPaths[a.Path] || strings.HasPrefix(a.Path, "/healthz/") ||
-		strings.HasPrefix(a.Path, "/livez/") || strings.HasPrefix(a.Path, "/readyz/")) {
-		return true, "", nil
+	return a
+}
+
+// authorize asks the authorizer about a request; a refusal is upstream's 403.
+func (s *Server) authorize(ctx context.Context, a Attributes) error {
+	d, reason, err := s.cfg.Authorizer.Authorize(ctx, a)
+	if d == authorizer.Allow {
+		return nil
 	}
-	return false, "", nil
+	if err != nil {
+		return apierrors.NewInternalError(err)
+	}
+	return forbidden(a, reason)
+}
+
+// forbidden words a refusal as upstream does:
+// pods is forbidden: User "alice" cannot list resource "pods" in API group "" in the namespace "default".
+func forbidden(a Attributes, reason string) error {
+	name := ""
+	if a.User != nil {
+		name = a.User.Name
+	}
+	var msg string
+	if a.IsResource {
+		res := a.Resource
+		if a.Subresource != "" {
+			res += "/" + a.Subresource
+		}
+		msg = fmt.Sprintf("User %q cannot %s resource %q in API group %q", name, a.Verb, res, a.Group)
+		if a.Namespace != "" {
+			msg += fmt.Sprintf(" in the namespace %q", a.Namespace)
+		} else {
+			msg += " at the cluster scope"
+		}
+	} else {
+		msg = fmt.Sprintf("User %q cannot %s path %q", name, a.Verb, a.Path)
+	}
+	if reason != "" {
+		msg += ": " + reason
+	}
+	gr := schema.GroupResource{Group: a.Group, Resource: a.Resource}
+	return apierrors.NewForbidden(gr, a.Name, errors.New(msg))
+}
+
+// AllowAuthenticated lets every authenticated user do everything, and anonymous
+// users read the health and version endpoints: the policy of a server built
+// without an authorizer (tests).
+type AllowAuthenticated struct{}
+
+// publicPaths are what system:public-info-viewer grants.
+var publicPaths = map[string]bool{"/healthz": true, "/livez": true, "/readyz": true, "/version": true, "/version/": true}
+
+// Authorize implements Authorizer.
+func (AllowAuthenticated) Authorize(_ context.Context, a Attributes) (authorizer.Decision, string, error) {
+	if a.User == nil {
+		return authorizer.NoOpinion, "", nil
+	}
+	for _, g := range a.User.Groups {
+		if g == GroupAuthenticated {
+			return authorizer.Allow, "", nil
+		}
+	}
+	if !a.IsResource && a.Verb == "get" && publicPaths[a.Path] {
+		return authorizer.Allow, "", nil
+	}
+	return authorizer.NoOpinion, "", nil
 }
 
 func typesUID(s string) types.UID { return types.UID(s) }

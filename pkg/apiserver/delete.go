@@ -161,7 +161,7 @@ func (s *Server) deleteObject(ctx context.Context, res *registry.Resource, names
 	// namespace controller finishes the job.
 	now := metav1.NewTime(time.Now())
 	wo := writeOptions{dryRun: dryRun, manager: "before-first-apply"}
-	out, _, err := s.updateObject(ctx, res, namespace, name, "", false, updateRules{unconditional: true, applied: true}, wo,
+	out, _, err := s.updateObject(withAdmissionDeleting(ctx), res, namespace, name, "", false, updateRules{unconditional: true, applied: true}, wo,
 		func(_ context.Context, existing runtime.Object) (runtime.Object, error) {
 			if err := checkDeletePreconditions(res, name, existing, opts.Preconditions); err != nil {
 				return nil, err

@@ -25,6 +25,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/minik8s/minik8s/pkg/apis"
+	"github.com/minik8s/minik8s/pkg/auth/authorizer"
 	"github.com/minik8s/minik8s/pkg/registry"
 	"github.com/minik8s/minik8s/pkg/registry/all"
 	"github.com/minik8s/minik8s/pkg/storage"
@@ -35,6 +36,9 @@ import (
 var (
 	testServer *Server
 	testURL    string
+	// testConfig is testServer's configuration, for tests that build another
+	// server on the same storage.
+	testConfig Config
 )
 
 // maxBody is the request size limit of the test server.
@@ -43,7 +47,9 @@ const maxBody = 1 << 20
 // allowAll authorizes every request, anonymous ones included.
 type allowAll struct{}
 
-func (allowAll) Authorize(context.Context, Attributes) (bool, string, error) { return true, "", nil }
+func (allowAll) Authorize(context.Context, Attributes) (authorizer.Decision, string, error) {
+	return authorizer.Allow, "", nil
+}
 
 func TestMain(m *testing.M) {
 	code, err := runTests(m)
@@ -90,8 +96,9 @@ func runTests(m *testing.M) (int, error) {
 	if err := store.Start(ctx); err != nil {
 		return 0, err
 	}
-	testServer, err = New(Config{Store: store, Registry: reg, Address: "127.0.0.1:0", Authorizer: allowAll{},
-		MaxRequestBodyBytes: maxBody, Logger: logger})
+	testConfig = Config{Store: store, Registry: reg, Address: "127.0.0.1:0", Authorizer: allowAll{},
+		MaxRequestBodyBytes: maxBody, Logger: logger}
+	testServer, err = New(testConfig)
 	if err != nil {
 		return 0, err
 	}

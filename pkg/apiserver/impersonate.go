@@ -2,13 +2,14 @@ package apiserver
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/minik8s/minik8s/pkg/auth/authorizer"
 )
 
 // Upstream's impersonation headers (kubectl --as, --as-group, --as-uid).
@@ -17,80 +18,105 @@ const (
 	impersonateGroup  = "Impersonate-Group"
 	impersonateUID    = "Impersonate-Uid"
 	impersonatePrefix = "Impersonate-Extra-"
+	saUserPrefix      = "system:serviceaccount:"
 )
 
 // impersonate returns the user a request acts as: the caller unless it asks to
-// impersonate someone, which it must be allowed to ("impersonate" on users,
-// groups, uids and userextras, as upstream authorizes it).
+// impersonate someone, which it must be allowed to: "impersonate" on the
+// users, service accounts, groups, uids and user extras it asks for, as
+// upstream authorizes each.
 func (s *Server) impersonate(ctx context.Context, r *http.Request, caller *User) (*User, error) {
 	name := r.Header.Get(impersonateUser)
-	groups := r.Header.Values(impersonateGroup)
+	groupHeaders := r.Header.Values(impersonateGroup)
 	uid := r.Header.Get(impersonateUID)
-	extra := map[string][]string{}
+	type extraValue struct{ key, value string }
+	var extras []extraValue
 	for k, vs := range r.Header {
 		if strings.HasPrefix(k, impersonatePrefix) {
-			key, err := url.PathUnescape(strings.ToLower(strings.TrimPrefix(k, impersonatePrefix)))
-			if err != nil {
-				key = strings.ToLower(strings.TrimPrefix(k, impersonatePrefix))
+			key := strings.ToLower(strings.TrimPrefix(k, impersonatePrefix))
+			if unescaped, err := url.PathUnescape(key); err == nil {
+				key = unescaped
 			}
-			extra[key] = append(extra[key], vs...)
+			for _, v := range vs {
+				extras = append(extras, extraValue{key, v})
+			}
 		}
 	}
 	if name == "" {
-		if len(groups) > 0 || uid != "" || len(extra) > 0 {
-			return nil, apierrors.NewBadRequest("requested impersonation of groups, uid or extra fields without impersonating a user")
+		if len(groupHeaders) > 0 || uid != "" || len(extras) > 0 {
+			return nil, apierrors.NewInternalError(fmt.Errorf("requested impersonation of groups, uid or user extras without impersonating a user"))
 		}
 		return caller, nil
 	}
-	check := func(resource, n string) error {
-		a := Attributes{User: caller, Verb: "impersonate", IsResource: true, Resource: resource, Name: n}
-		if resource == "serviceaccounts" {
-			ns, sa, _ := strings.Cut(strings.TrimPrefix(n, "system:serviceaccount:"), ":")
-			a.Namespace, a.Name = ns, sa
-		}
-		if resource == "uids" || resource == "userextras" {
-			a.Group = "authentication.k8s.io"
-		}
-		ok, _, err := s.cfg.Authorizer.Authorize(ctx, a)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return apierrors.NewForbidden(schema.GroupResource{Resource: resource}, n,
-				errors.New(`User "`+caller.Name+`" cannot impersonate resource "`+resource+`" in API group "`+a.Group+`"`))
+	check := func(a Attributes) error {
+		a.User, a.Verb, a.IsResource = caller, "impersonate", true
+		d, reason, err := s.cfg.Authorizer.Authorize(ctx, a)
+		if err != nil || d != authorizer.Allow {
+			return forbidden(a, reason)
 		}
 		return nil
 	}
-	u := &User{Name: name, UID: uid, Extra: extra}
-	if strings.HasPrefix(name, "system:serviceaccount:") {
-		if err := check("serviceaccounts", name); err != nil {
+	u := &User{Name: name, UID: uid}
+	var groups []string
+	if ns, sa, ok := splitServiceAccount(name); ok {
+		if err := check(Attributes{Resource: "serviceaccounts", Namespace: ns, Name: sa}); err != nil {
 			return nil, err
 		}
-		ns, _, _ := strings.Cut(strings.TrimPrefix(name, "system:serviceaccount:"), ":")
-		u.Groups = append(u.Groups, "system:serviceaccounts", "system:serviceaccounts:"+ns)
-	} else if err := check("users", name); err != nil {
+		if len(groupHeaders) == 0 {
+			groups = []string{"system:serviceaccounts", "system:serviceaccounts:" + ns}
+		}
+	} else if err := check(Attributes{Resource: "users", Name: name}); err != nil {
 		return nil, err
 	}
-	for _, g := range groups {
-		if err := check("groups", g); err != nil {
+	for _, g := range groupHeaders {
+		if err := check(Attributes{Resource: "groups", Name: g}); err != nil {
 			return nil, err
 		}
-		u.Groups = appendGroup(u.Groups, g)
+		groups = append(groups, g)
+	}
+	for _, e := range extras {
+		if err := check(Attributes{Group: "authentication.k8s.io", Resource: "userextras", Subresource: e.key, Name: e.value}); err != nil {
+			return nil, err
+		}
+		if u.Extra == nil {
+			u.Extra = map[string][]string{}
+		}
+		u.Extra[e.key] = append(u.Extra[e.key], e.value)
 	}
 	if uid != "" {
-		if err := check("uids", uid); err != nil {
+		if err := check(Attributes{Group: "authentication.k8s.io", Resource: "uids", Name: uid}); err != nil {
 			return nil, err
 		}
 	}
-	for k := range extra {
-		if err := check("userextras", k); err != nil {
-			return nil, err
-		}
-	}
+	// Everyone but the anonymous user is authenticated, unless the caller
+	// said which of the two it is.
 	if name == UserAnonymous {
-		u.Groups = appendGroup(u.Groups, GroupUnauthenticated)
-	} else {
-		u.Groups = appendGroup(u.Groups, GroupAuthenticated)
+		groups = appendGroup(groups, GroupUnauthenticated)
+	} else if !hasGroup(groups, GroupAuthenticated) && !hasGroup(groups, GroupUnauthenticated) {
+		groups = append(groups, GroupAuthenticated)
 	}
+	u.Groups = groups
 	return u, nil
+}
+
+// splitServiceAccount parses system:serviceaccount:<namespace>:<name>.
+func splitServiceAccount(user string) (namespace, name string, ok bool) {
+	rest, found := strings.CutPrefix(user, saUserPrefix)
+	if !found {
+		return "", "", false
+	}
+	namespace, name, ok = strings.Cut(rest, ":")
+	if !ok || namespace == "" || name == "" || strings.Contains(name, ":") {
+		return "", "", false
+	}
+	return namespace, name, true
+}
+
+func hasGroup(groups []string, g string) bool {
+	for _, have := range groups {
+		if have == g {
+			return true
+		}
+	}
+	return false
 }

@@ -22,7 +22,6 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"golang.org/x/net/http2"
 
@@ -42,15 +41,26 @@ type Config struct {
 	ClientCA    *x509.CertPool
 	// TokenAuthenticators are tried in order for bearer tokens.
 	TokenAuthenticators []TokenAuthenticator
-	Authorizer          Authorizer
+	// DisableAnonymous refuses requests without credentials with 401 instead
+	// of serving them as system:anonymous (--anonymous-auth=false).
+	DisableAnonymous bool
+	// Authorizer decides on every request; nil allows authenticated users
+	// everything (tests).
+	Authorizer Authorizer
+	// WriteGuard, if set, checks writes of roles and bindings (RBAC escalation).
+	WriteGuard WriteGuard
 	// MaxRequestBodyBytes bounds request bodies; larger ones get 413.
 	MaxRequestBodyBytes int64
 	// ReadyChecks must all pass for /readyz; /livez and /healthz check the store.
 	ReadyChecks map[string]func(context.Context) error
 	// ServiceAccounts signs service account tokens (serviceaccounts/token).
 	ServiceAccounts *serviceaccount.Signer
-	// Extra handlers for paths outside the API (the dashboard, proxies).
+	// Extra handlers for paths outside the API (the dashboard, proxies); they
+	// are authorized as non-resource paths.
 	Extra map[string]http.Handler
+	// Unauthenticated handlers answer before authentication, for anyone (the
+	// CA a joining node fetches before it can trust the server).
+	Unauthenticated map[string]http.Handler
 	// Connect handles streaming subresources (pods/log, exec, attach, portforward,
 	// proxy) that a node answers; nil answers 404.
 	Connect ConnectHandler
@@ -200,6 +210,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	info := parseRequestInfo(r)
 	defer func() { s.metrics.observe(r, info, rec.code, time.Since(start)) }()
 
+	if h := s.cfg.Unauthenticated[r.URL.Path]; h != nil {
+		h.ServeHTTP(rec, r)
+		return
+	}
 	user, err := s.authenticate(r)
 	if err != nil {
 		writeError(rec, r, apierrors.NewUnauthorized(err.Error()))
@@ -211,19 +225,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := WithUser(r.Context(), user)
 	r = r.WithContext(ctx)
-	attrs := Attributes{User: user, Verb: info.Verb, IsResource: info.IsResource, Group: info.Group,
-		Version: info.Version, Resource: info.Resource, Subresource: info.Subresource,
-		Namespace: info.Namespace, Name: info.Name, Path: r.URL.Path}
-	if !info.IsResource {
-		attrs.Verb = strings.ToLower(r.Method)
-	}
-	allowed, reason, err := s.cfg.Authorizer.Authorize(ctx, attrs)
-	if err != nil {
-		writeError(rec, r, apierrors.NewInternalError(err))
-		return
-	}
-	if !allowed {
-		writeError(rec, r, forbidden(attrs, reason))
+	if err := s.authorize(ctx, requestAttributes(r, &info, user)); err != nil {
+		writeError(rec, r, err)
 		return
 	}
 	if info.IsResource && info.Group == metricsGroup {
@@ -235,29 +238,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.serveNonResource(rec, r)
-}
-
-func forbidden(a Attributes, reason string) error {
-	var msg string
-	if a.IsResource {
-		res := a.Resource
-		if a.Subresource != "" {
-			res += "/" + a.Subresource
-		}
-		msg = fmt.Sprintf("User %q cannot %s resource %q in API group %q", a.User.Name, a.Verb, res, a.Group)
-		if a.Namespace != "" {
-			msg += fmt.Sprintf(" in the namespace %q", a.Namespace)
-		} else {
-			msg += " at the cluster scope"
-		}
-	} else {
-		msg = fmt.Sprintf("User %q cannot %s path %q", a.User.Name, a.Verb, a.Path)
-	}
-	if reason != "" {
-		msg += ": " + reason
-	}
-	gr := schema.GroupResource{Group: a.Group, Resource: a.Resource}
-	return apierrors.NewForbidden(gr, a.Name, errors.New(msg))
 }
 
 // serveNonResource answers health, version, metrics, discovery and OpenAPI paths.

@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/yaml"
 
+	"github.com/minik8s/minik8s/pkg/admission/noderestriction"
 	"github.com/minik8s/minik8s/pkg/registry"
 	"github.com/minik8s/minik8s/pkg/storage"
 )
@@ -251,6 +252,10 @@ func (q *request) createEviction() error {
 	opts := ev.DeleteOptions
 	if opts == nil {
 		opts = &metav1.DeleteOptions{}
+	}
+	if err := q.s.admission.admitNodeRestriction(withAdmissionWrite(q.ctx(), "eviction", false), noderestriction.Create, q.res,
+		q.info.Namespace, q.info.Name, ev, nil); err != nil {
+		return err
 	}
 	if err := q.s.checkDisruptionBudgets(q.ctx(), q.info.Namespace, q.info.Name); err != nil {
 		return err

@@ -39,7 +39,10 @@ var (
 type admissionInfo struct {
 	subresource string
 	dryRun      bool
-	warnings    *[]string // where Warn actions go; nil drops them
+	// deleting marks the update by which a deletion marks its object: the
+	// delete was admitted already.
+	deleting bool
+	warnings *[]string // where Warn actions go; nil drops them
 }
 
 type admissionInfoKey struct{}
@@ -65,6 +68,13 @@ func withAdmissionWrite(ctx context.Context, subresource string, dryRun bool) co
 		return ctx
 	}
 	info.subresource, info.dryRun = subresource, dryRun
+	return context.WithValue(ctx, admissionInfoKey{}, &info)
+}
+
+// withAdmissionDeleting marks the update a deletion makes (see admissionInfo).
+func withAdmissionDeleting(ctx context.Context) context.Context {
+	info := admissionInfoFrom(ctx)
+	info.deleting = true
 	return context.WithValue(ctx, admissionInfoKey{}, &info)
 }
 

@@ -84,6 +84,9 @@ func (q *request) createVirtual() error {
 func (s *Server) createObject(ctx context.Context, res *registry.Resource, obj runtime.Object, opts writeOptions) (runtime.Object, error) {
 	res.Strategy.Default(obj)
 	ctx = withAdmissionWrite(ctx, "", opts.dryRun)
+	if err := s.guardWrite(ctx, obj, nil, ""); err != nil {
+		return nil, err
+	}
 	if err := s.admission.admitCreate(ctx, res, obj); err != nil {
 		return nil, err
 	}
@@ -126,6 +129,16 @@ func (s *Server) createObject(ctx context.Context, res *registry.Resource, obj r
 	return toServed(res, out)
 }
 
+// guardWrite runs the write guard (RBAC escalation checks) for the request's
+// user; the server's own writes carry no user and pass, and so does the
+// update that marks a deletion (deleting grants nothing).
+func (s *Server) guardWrite(ctx context.Context, obj, old runtime.Object, requestName string) error {
+	if s.cfg.WriteGuard == nil || admissionInfoFrom(ctx).deleting {
+		return nil
+	}
+	return s.cfg.WriteGuard.Admit(ctx, UserFrom(ctx), obj, old, requestName)
+}
+
 // updateFunc computes the new object from a private copy of the current one (nil
 // when it does not exist and creation is allowed).
 type updateFunc func(ctx context.Context, existing runtime.Object) (runtime.Object, error)
@@ -157,6 +170,9 @@ func (s *Server) updateObject(ctx context.Context, res *registry.Resource, names
 			return nil, 0, err
 		}
 		wasCreate = existing == nil
+		if err := s.guardWrite(ctx, obj, existing, name); err != nil {
+			return nil, 0, err
+		}
 		if existing == nil {
 			res.Strategy.Default(obj)
 			if err := s.admission.admitCreate(ctx, res, obj); err != nil {

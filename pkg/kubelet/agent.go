@@ -61,7 +61,8 @@ type Config struct {
 	Logs          logs.Policy
 	ClusterDNS    []string
 	ClusterDomain string
-	// Labels are added to the Node (roles).
+	// Labels are added to the Node; NodeRestriction lets a node set only the
+	// kubelet labels on itself, not roles.
 	Labels         map[string]string
 	KubeletVersion string
 	// Extend lets other packages add to the pod manager (volumes, env, probes…).

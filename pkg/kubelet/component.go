@@ -6,7 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"github.com/minik8s/minik8s/pkg/cluster/pki"
@@ -45,7 +49,6 @@ func ServerComponent(env *server.Env) (server.Component, error) {
 		KubeletPort:              env.Config.Agent.KubeletPort,
 		Logs:                     env.Config.Agent.Logs,
 		ClusterDomain:            env.Config.ClusterDomain,
-		Labels:                   map[string]string{"node-role.kubernetes.io/control-plane": "true"},
 		KubeletVersion:           version.Get().GitVersion,
 		Logger:                   env.Logger,
 		Extend:                   Extensions,
@@ -54,13 +57,52 @@ func ServerComponent(env *server.Env) (server.Component, error) {
 	if err != nil {
 		return nil, err
 	}
-	return component{a}, nil
+	admin, err := kubernetes.NewForConfig(env.Loopback)
+	if err != nil {
+		return nil, fmt.Errorf("control plane client: %w", err)
+	}
+	return component{a: a, admin: admin, node: name}, nil
 }
 
-type component struct{ a *Agent }
+type component struct {
+	a     *Agent
+	admin kubernetes.Interface
+	node  string
+}
 
-func (c component) Name() string                  { return "agent" }
-func (c component) Run(ctx context.Context) error { return c.a.Run(ctx) }
+func (c component) Name() string { return "agent" }
+
+func (c component) Run(ctx context.Context) error {
+	go labelControlPlane(ctx, c.admin, c.node)
+	return c.a.Run(ctx)
+}
+
+// controlPlaneLabel marks the server's own node. NodeRestriction forbids a
+// node to give itself a role, so the server sets it with its own credentials
+// once the node has registered, as k3s does.
+const controlPlaneLabel = "node-role.kubernetes.io/control-plane"
+
+func labelControlPlane(ctx context.Context, client kubernetes.Interface, name string) {
+	patch := []byte(`{"metadata":{"labels":{"` + controlPlaneLabel + `":"true"}}}`)
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	for {
+		n, err := client.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+		if err == nil && n.Labels[controlPlaneLabel] == "true" {
+			return
+		}
+		if err == nil {
+			if _, err = client.CoreV1().Nodes().Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{}); err == nil {
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
 
 // Extensions and ServeAPI are set by the packages that add volumes, probes and the
 // kubelet API; nil leaves the defaults.

@@ -43,6 +43,12 @@ type Config struct {
 	DisableControllers []string
 	// Token lets agents join; empty generates one kept in the data dir.
 	Token string
+	// AnonymousAuth serves requests without credentials as system:anonymous
+	// (who may read health and version only); false answers them 401.
+	AnonymousAuth bool
+	// AuthorizationModes are the authorizers asked in turn after the
+	// system:masters bypass: Node, RBAC, AlwaysAllow, AlwaysDeny.
+	AuthorizationModes []string
 	// AgentArgs configures the local agent when it runs.
 	Agent AgentOptions
 }
@@ -70,6 +76,21 @@ func (c *Config) Validate() error {
 	}
 	if c.HTTPSPort < 0 || c.HTTPSPort > 65535 {
 		return fmt.Errorf("--https-listen-port %d is out of range", c.HTTPSPort)
+	}
+	if len(c.AuthorizationModes) == 0 {
+		return errors.New("--authorization-mode must name at least one mode")
+	}
+	seen := map[string]bool{}
+	for _, m := range c.AuthorizationModes {
+		switch m {
+		case ModeNode, ModeRBAC, ModeAlwaysAllow, ModeAlwaysDeny:
+		default:
+			return fmt.Errorf("--authorization-mode: unknown mode %q (use Node, RBAC, AlwaysAllow or AlwaysDeny)", m)
+		}
+		if seen[m] {
+			return fmt.Errorf("--authorization-mode: %s given twice", m)
+		}
+		seen[m] = true
 	}
 	for _, cidr := range []string{c.ServiceCIDR, c.ClusterCIDR} {
 		if _, _, err := net.ParseCIDR(cidr); err != nil {

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/minik8s/minik8s/pkg/auth"
+	"github.com/minik8s/minik8s/pkg/auth/bootstrappolicy"
 	"github.com/minik8s/minik8s/pkg/cluster/pki"
 )
 
@@ -21,11 +22,11 @@ import (
 const (
 	tokenPrefix = "K10"
 	// NodeCredentialsPath answers POST {"nodeName": "..."} with NodeCredentials.
-	NodeCredentialsPath = "/v1-minik8s/node-credentials"
+	NodeCredentialsPath = bootstrappolicy.NodeCredentialsPath
 	// CACertsPath serves the cluster CA in PEM.
 	CACertsPath = "/cacerts"
 	// bootstrapGroup is the group of callers presenting the join token.
-	bootstrapGroup = "system:bootstrappers"
+	bootstrapGroup = bootstrappolicy.GroupBootstrappers
 )
 
 // NodeCredentials are what a joining node gets.
@@ -51,13 +52,20 @@ func ParseJoinToken(token string) (caHash, secret string) {
 	return "", token
 }
 
-// joinHandlers serves the CA and node credentials.
+// caHandler serves the cluster CA to anyone: a joining node fetches it before
+// it has credentials, even with anonymous requests turned off, and checks it
+// against the hash in its token.
+func caHandler(ca *pki.KeyPair) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/x-pem-file")
+		_, _ = w.Write(ca.CertPEM)
+	})
+}
+
+// joinHandlers serves node credentials to holders of the join token, whom the
+// bootstrap policy's system:minik8s:node-join role lets reach the path.
 func joinHandlers(ca *pki.KeyPair) map[string]http.Handler {
 	return map[string]http.Handler{
-		CACertsPath: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "application/x-pem-file")
-			_, _ = w.Write(ca.CertPEM)
-		}),
 		NodeCredentialsPath: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			u := auth.UserFrom(r.Context())
 			if u == nil || !hasGroup(u.Groups, bootstrapGroup) {

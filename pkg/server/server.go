@@ -10,10 +10,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,6 +28,7 @@ import (
 
 	"github.com/minik8s/minik8s/pkg/apis"
 	"github.com/minik8s/minik8s/pkg/apiserver"
+	"github.com/minik8s/minik8s/pkg/auth/bootstrappolicy"
 	"github.com/minik8s/minik8s/pkg/cluster/etcd"
 	"github.com/minik8s/minik8s/pkg/cluster/kubeconfig"
 	"github.com/minik8s/minik8s/pkg/cluster/pki"
@@ -33,6 +36,7 @@ import (
 	"github.com/minik8s/minik8s/pkg/registry"
 	"github.com/minik8s/minik8s/pkg/registry/all"
 	"github.com/minik8s/minik8s/pkg/registry/authentication"
+	"github.com/minik8s/minik8s/pkg/registry/authorization"
 	"github.com/minik8s/minik8s/pkg/registry/core"
 	"github.com/minik8s/minik8s/pkg/registry/flowcontrol"
 	"github.com/minik8s/minik8s/pkg/registry/scheduling"
@@ -115,8 +119,10 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	// TokenReviews see the same authenticators as requests; the service account one
 	// needs the registry, which it reaches once built.
 	tokens := &tokenChain{}
+	authz := newAuthorizers(cfg.AuthorizationModes)
 	reg, err := all.Build(all.Options{Core: core.Options{ServiceCIDR: cfg.ServiceCIDR},
-		Authentication: authentication.Options{Tokens: tokens}})
+		Authentication: authentication.Options{Tokens: tokens},
+		Authorization:  authorization.Options{Authorizer: authz.Authorizer}})
 	if err != nil {
 		return err
 	}
@@ -131,6 +137,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := store.Start(ctx); err != nil {
 		return err
 	}
+	stopFeed, err := authz.feed(reg, store)
+	if err != nil {
+		return err
+	}
+	defer stopFeed()
 
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(crt.ca.CertPEM)
@@ -148,13 +159,24 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	for p, h := range oidcHandlers(signer, url) {
 		extra[p] = h
 	}
+	var policyReady atomic.Bool
 	api, err := apiserver.New(apiserver.Config{
 		Store: store, Registry: reg, Address: addr, ServingCert: serving, ClientCA: pool,
 		TokenAuthenticators: tokens.set(staticToken{token: token}, serviceAccountAuthenticator(signer, reg)),
-		ServiceAccounts:     signer,
-		Extra:               extra,
-		Connect:             apiserver.NewKubeletConnector(reg, kubeletClient, log),
-		Logger:              log.With("component", "apiserver"),
+		DisableAnonymous:    !cfg.AnonymousAuth,
+		Authorizer:          authz.Authorizer,
+		WriteGuard:          authz.Guard,
+		ReadyChecks: map[string]func(context.Context) error{"poststarthook/rbac/bootstrap-roles": func(context.Context) error {
+			if !policyReady.Load() {
+				return errors.New("the bootstrap RBAC policy is not in place yet")
+			}
+			return nil
+		}},
+		ServiceAccounts: signer,
+		Extra:           extra,
+		Unauthenticated: map[string]http.Handler{CACertsPath: caHandler(crt.ca)},
+		Connect:         apiserver.NewKubeletConnector(reg, kubeletClient, log),
+		Logger:          log.With("component", "apiserver"),
 	})
 	if err != nil {
 		return err
@@ -166,9 +188,28 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- api.Serve(ctx, ln) }()
 
-	if err := bootstrap(ctx, api, serviceIP.String(), int32(cfg.HTTPSPort)); err != nil {
+	// The cluster-wide half of the RBAC policy is written while the namespaces
+	// and the rest are; the Roles wait for kube-system and kube-public.
+	rbacStart := time.Now()
+	policy := bootstrappolicy.Default()
+	rbacLog := log.With("component", "rbac-bootstrap")
+	clusterWide := make(chan error, 1)
+	go func() {
+		clusterWide <- reconcileRBAC(ctx, api, bootstrappolicy.Policy{ClusterRoles: policy.ClusterRoles,
+			ClusterRoleBindings: policy.ClusterRoleBindings}, rbacLog)
+	}()
+	err = bootstrap(ctx, api, serviceIP.String(), int32(cfg.HTTPSPort))
+	if rerr := <-clusterWide; err == nil && rerr != nil {
+		err = fmt.Errorf("bootstrap the RBAC policy: %w", rerr)
+	}
+	if err != nil {
 		return err
 	}
+	if err := reconcileRBAC(ctx, api, bootstrappolicy.Policy{Roles: policy.Roles, RoleBindings: policy.RoleBindings}, rbacLog); err != nil {
+		return fmt.Errorf("bootstrap the RBAC policy: %w", err)
+	}
+	log.Debug("bootstrap RBAC policy in place", "took", time.Since(rbacStart).Round(time.Millisecond))
+	policyReady.Store(true)
 	if err := reconcileSelf(ctx, api, reg, advertiseAddress(cfg.BindAddress), int32(cfg.HTTPSPort), cfg.ServiceCIDR); err != nil {
 		return err
 	}

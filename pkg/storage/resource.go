@@ -117,6 +117,8 @@ type Resource struct {
 	sorted   []string
 	history  eventRing
 	watchers map[*Watcher]struct{}
+	// observers hear of every change first, synchronously (see Observe).
+	observers []*observer
 	// applied is the revision of the last event applied to items. It can be ahead
 	// of the store's progress, which advances once a whole etcd response is applied.
 	applied int64
@@ -277,6 +279,9 @@ func (r *Resource) publishLocked(e *Event) {
 		r.applied = e.Rev
 	}
 	r.history.add(e)
+	for _, o := range r.observers {
+		o.fn(e)
+	}
 	for w := range r.watchers {
 		w.offer(e)
 	}

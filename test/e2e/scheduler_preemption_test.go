@@ -41,7 +41,7 @@ func TestSchedulerPreemption(t *testing.T) {
 	createPriorityClass(t, cs, never, 1000, corev1.PreemptNever)
 
 	s.Apply(preemptionPod("low", low, nodeName))
-	lowPod := waitBound(t, cs, s.Namespace, "low", nodeName)
+	lowPod := waitPodBound(t, cs, s.Namespace, "low", nodeName)
 
 	s.Apply(preemptionPod("high", high, nodeName))
 	framework.Eventually(t, 30*time.Second, func() error {
@@ -51,7 +51,7 @@ func TestSchedulerPreemption(t *testing.T) {
 		}
 		return fmt.Errorf("low pod still there: %v", err)
 	})
-	highPod := waitBound(t, cs, s.Namespace, "high", nodeName)
+	highPod := waitPodBound(t, cs, s.Namespace, "high", nodeName)
 	if highPod.Status.NominatedNodeName != nodeName {
 		t.Errorf("high pod's nominatedNodeName is %q, want %q", highPod.Status.NominatedNodeName, nodeName)
 	}
@@ -153,7 +153,7 @@ func createPriorityClass(t *testing.T, cs kubernetes.Interface, name string, val
 	})
 }
 
-func waitBound(t *testing.T, cs kubernetes.Interface, ns, name, node string) *corev1.Pod {
+func waitPodBound(t *testing.T, cs kubernetes.Interface, ns, name, node string) *corev1.Pod {
 	t.Helper()
 	var pod *corev1.Pod
 	framework.Eventually(t, 30*time.Second, func() error {

@@ -6,6 +6,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"time"
 
+	"github.com/minik8s/minik8s/pkg/controller/clusterroleaggregation"
 	"github.com/minik8s/minik8s/pkg/controller/deployment"
 	"github.com/minik8s/minik8s/pkg/controller/garbagecollector"
 	"github.com/minik8s/minik8s/pkg/controller/namespace"
@@ -39,6 +40,7 @@ func Descriptors() []Descriptor {
 		{Name: garbagecollector.Name, Aliases: []string{"garbagecollector"}, New: newGarbageCollector},
 		{Name: deployment.Name, Aliases: []string{"deployment"}, New: newDeployment},
 		{Name: replication.Name, Aliases: []string{"replicationcontroller"}, New: newReplication},
+		{Name: clusterroleaggregation.Name, Aliases: []string{"clusterrole-aggregation"}, New: newClusterRoleAggregation},
 	}
 }
 
@@ -104,4 +106,8 @@ func newGarbageCollector(cc ControllerContext) (Runnable, error) {
 	return garbagecollector.New(garbagecollector.Config{Metadata: cc.Metadata, Discovery: cc.Discovery, Typed: cc.Informers,
 		MetadataInformers: cc.MetadataInformers, Recorder: cc.Recorder("garbage-collector-controller"), Workers: 20,
 		ResyncPeriod: 30 * time.Second, Log: cc.Log})
+}
+
+func newClusterRoleAggregation(cc ControllerContext) (Runnable, error) {
+	return clusterroleaggregation.New(cc.Client, cc.Informers.Rbac().V1().ClusterRoles(), cc.Log), nil
 }

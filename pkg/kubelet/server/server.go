@@ -293,7 +293,8 @@ func writeErr(w http.ResponseWriter, err error) {
 // getPod reads a pod bound to this node.
 func (s *Server) getPod(ctx context.Context, namespace, name, uid string) (*corev1.Pod, error) {
 	pod, err := s.cfg.Client.CoreV1().Pods(namespace).Get(ctx, name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
+	// The Node authorizer refuses a pod that is not bound to this node.
+	if apierrors.IsNotFound(err) || apierrors.IsForbidden(err) {
 		return nil, notFound("pod %q does not exist", name)
 	}
 	if err != nil {

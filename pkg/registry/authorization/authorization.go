@@ -1,51 +1,22 @@
 // Package authorization serves the authorization.k8s.io/v1 access reviews,
 // answered rather than stored: may this subject do that? kubectl auth can-i
-// asks through them.
+// asks through them. They are answered by the same authorizer that decides
+// on requests.
 package authorization
 
 import (
-	"context"
-
 	"github.com/minik8s/minik8s/pkg/auth"
+	"github.com/minik8s/minik8s/pkg/auth/authorizer"
 	"github.com/minik8s/minik8s/pkg/registry"
 )
 
 const group = "authorization.k8s.io"
 
-// Subject is who a review asks about.
-type Subject struct {
-	User   string
-	UID    string
-	Groups []string
-	Extra  map[string][]string
-}
-
-// Attributes are what a review asks to do: a verb on a resource, or on a
-// non-resource path.
-type Attributes struct {
-	Verb        string
-	IsResource  bool
-	Group       string
-	Version     string
-	Resource    string
-	Subresource string
-	Namespace   string
-	Name        string
-	Path        string
-}
-
-// Authorizer answers reviews. Rules lists what the subject may do in a
-// namespace, for SelfSubjectRulesReview.
-type Authorizer interface {
-	Authorize(ctx context.Context, s Subject, a Attributes) (allowed bool, reason string, err error)
-	Rules(ctx context.Context, s Subject, namespace string) (Rules, error)
-}
-
 // Options configure the reviews.
 type Options struct {
-	// Authorizer answers them; nil is AllowAuthenticated, the server's policy
-	// until RBAC is enforced.
-	Authorizer Authorizer
+	// Authorizer answers them: the server's authorizer. nil is
+	// AllowAuthenticated (tests).
+	Authorizer authorizer.Interface
 }
 
 // Resources returns every authorization.k8s.io/v1 resource.
@@ -59,18 +30,18 @@ func Resources(opts Options) []*registry.Resource {
 	}
 }
 
-// orDefault is the server's policy when no authorizer is given.
-func orDefault(a Authorizer) Authorizer {
+// orDefault is the policy when no authorizer is given.
+func orDefault(a authorizer.Interface) authorizer.Interface {
 	if a == nil {
 		return AllowAuthenticated{}
 	}
 	return a
 }
 
-// subjectOf is the caller of a request as a review subject.
-func subjectOf(u *auth.User) Subject {
+// callerOf is the caller of a request, anonymous if none.
+func callerOf(u *auth.User) *auth.User {
 	if u == nil {
-		return Subject{User: auth.UserAnonymous, Groups: []string{auth.GroupUnauthenticated}}
+		return &auth.User{Name: auth.UserAnonymous, Groups: []string{auth.GroupUnauthenticated}}
 	}
-	return Subject{User: u.Name, UID: u.UID, Groups: u.Groups, Extra: u.Extra}
+	return u
 }

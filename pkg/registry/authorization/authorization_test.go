@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/minik8s/minik8s/pkg/auth"
+	"github.com/minik8s/minik8s/pkg/auth/authorizer"
 	"github.com/minik8s/minik8s/pkg/registry"
 )
 
@@ -101,7 +102,7 @@ func TestReviewValidation(t *testing.T) {
 	}
 }
 
-func TestRulesReviewListsEverythingForAnAuthenticatedCaller(t *testing.T) {
+func TestRulesReviewListsTheCallersRules(t *testing.T) {
 	r := SelfSubjectRulesReviews(nil)
 	out := answer(t, r, auth.WithUser(context.Background(), admin),
 		&authorizationv1.SelfSubjectRulesReview{Spec: authorizationv1.SelfSubjectRulesReviewSpec{Namespace: "default"}})
@@ -109,14 +110,50 @@ func TestRulesReviewListsEverythingForAnAuthenticatedCaller(t *testing.T) {
 	if s.Spec.Namespace != "" {
 		t.Errorf("the answer repeats the spec %+v; upstream answers with the status alone", s.Spec)
 	}
-	last := s.Status.ResourceRules[len(s.Status.ResourceRules)-1]
-	if !reflect.DeepEqual(last, authorizationv1.ResourceRule{Verbs: []string{"*"}, APIGroups: []string{"*"}, Resources: []string{"*"}}) {
-		t.Errorf("last rule %+v, want everything", last)
+	if !reflect.DeepEqual(s.Status.ResourceRules, []authorizationv1.ResourceRule{{Verbs: []string{"*"}, APIGroups: []string{"*"}, Resources: []string{"*"}}}) {
+		t.Errorf("resource rules %+v, want everything", s.Status.ResourceRules)
 	}
-	if !reflect.DeepEqual(s.Status.NonResourceRules[0].NonResourceURLs, []string{"*"}) {
+	if !reflect.DeepEqual(s.Status.NonResourceRules, []authorizationv1.NonResourceRule{{Verbs: []string{"*"}, NonResourceURLs: []string{"*"}}}) {
 		t.Errorf("non-resource rules %+v", s.Status.NonResourceRules)
 	}
 	if _, err := r.Create(context.Background(), &authorizationv1.SelfSubjectRulesReview{}); err == nil {
 		t.Error("a rules review without namespace was answered")
+	}
+}
+
+// reasoned allows what its rule says and explains itself only when asked.
+type reasoned struct{ authorizer.Interface }
+
+func (reasoned) Authorize(_ context.Context, a authorizer.Attributes) (authorizer.Decision, string, error) {
+	reqs, _ := a.FieldSelectorRequirements()
+	if len(reqs) == 1 && reqs[0].Field == "spec.nodeName" && reqs[0].Value == "n1" && a.Explain {
+		return authorizer.Allow, "selected n1", nil
+	}
+	return authorizer.NoOpinion, "not n1", nil
+}
+
+func TestAccessReviewsPassFieldSelectorsAndReasons(t *testing.T) {
+	r := SubjectAccessReviews(reasoned{AllowAuthenticated{}})
+	ask := func(fs *authorizationv1.FieldSelectorAttributes) authorizationv1.SubjectAccessReviewStatus {
+		obj := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{User: "system:node:n1",
+			ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: "list", Resource: "pods", FieldSelector: fs}}}
+		return answer(t, r, context.Background(), obj).(*authorizationv1.SubjectAccessReview).Status
+	}
+	if st := ask(&authorizationv1.FieldSelectorAttributes{RawSelector: "spec.nodeName=n1"}); !st.Allowed || st.Reason != "selected n1" {
+		t.Errorf("raw selector: %+v", st)
+	}
+	st := ask(&authorizationv1.FieldSelectorAttributes{Requirements: []metav1.FieldSelectorRequirement{
+		{Key: "spec.nodeName", Operator: metav1.FieldSelectorOpIn, Values: []string{"n1"}}}})
+	if !st.Allowed {
+		t.Errorf("requirements: %+v", st)
+	}
+	st = ask(nil)
+	if st.Allowed || st.Reason != "not n1" {
+		t.Errorf("no selector: %+v", st)
+	}
+	st = ask(&authorizationv1.FieldSelectorAttributes{Requirements: []metav1.FieldSelectorRequirement{
+		{Key: "spec.nodeName", Operator: metav1.FieldSelectorOpExists}}})
+	if st.EvaluationError != "spec.resourceAttributes.fieldSelector ignored due to parse error" {
+		t.Errorf("an unusable selector is not reported: %+v", st)
 	}
 }

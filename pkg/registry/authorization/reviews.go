@@ -3,16 +3,21 @@ package authorization
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	metavalidation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/minik8s/minik8s/pkg/auth"
+	"github.com/minik8s/minik8s/pkg/auth/authorizer"
 	"github.com/minik8s/minik8s/pkg/registry"
 )
 
@@ -33,7 +38,7 @@ func singular(plural string) string { return plural[:len(plural)-1] }
 
 // SelfSubjectAccessReviews is authorization.k8s.io/v1 selfsubjectaccessreviews:
 // may I do this?
-func SelfSubjectAccessReviews(a Authorizer) *registry.Resource {
+func SelfSubjectAccessReviews(a authorizer.Interface) *registry.Resource {
 	a = orDefault(a)
 	return review("selfsubjectaccessreviews", "SelfSubjectAccessReview", false,
 		func() runtime.Object { return &authorizationv1.SelfSubjectAccessReview{} },
@@ -44,14 +49,14 @@ func SelfSubjectAccessReviews(a Authorizer) *registry.Resource {
 		},
 		func(ctx context.Context, obj runtime.Object) (runtime.Object, error) {
 			r := obj.(*authorizationv1.SelfSubjectAccessReview)
-			r.Status = decide(ctx, a, subjectOf(auth.UserFrom(ctx)), r.Spec.ResourceAttributes, r.Spec.NonResourceAttributes)
+			r.Status = decide(ctx, a, callerOf(auth.UserFrom(ctx)), r.Spec.ResourceAttributes, r.Spec.NonResourceAttributes)
 			return r, nil
 		})
 }
 
 // SubjectAccessReviews is authorization.k8s.io/v1 subjectaccessreviews: may
 // this subject do this?
-func SubjectAccessReviews(a Authorizer) *registry.Resource {
+func SubjectAccessReviews(a authorizer.Interface) *registry.Resource {
 	a = orDefault(a)
 	return review("subjectaccessreviews", "SubjectAccessReview", false,
 		func() runtime.Object { return &authorizationv1.SubjectAccessReview{} },
@@ -68,7 +73,7 @@ func SubjectAccessReviews(a Authorizer) *registry.Resource {
 
 // LocalSubjectAccessReviews is authorization.k8s.io/v1
 // localsubjectaccessreviews: a SubjectAccessReview within one namespace.
-func LocalSubjectAccessReviews(a Authorizer) *registry.Resource {
+func LocalSubjectAccessReviews(a authorizer.Interface) *registry.Resource {
 	a = orDefault(a)
 	return review("localsubjectaccessreviews", "LocalSubjectAccessReview", true,
 		func() runtime.Object { return &authorizationv1.LocalSubjectAccessReview{} },
@@ -92,7 +97,7 @@ func LocalSubjectAccessReviews(a Authorizer) *registry.Resource {
 
 // SelfSubjectRulesReviews is authorization.k8s.io/v1 selfsubjectrulesreviews:
 // what may I do in this namespace?
-func SelfSubjectRulesReviews(a Authorizer) *registry.Resource {
+func SelfSubjectRulesReviews(a authorizer.Interface) *registry.Resource {
 	a = orDefault(a)
 	return review("selfsubjectrulesreviews", "SelfSubjectRulesReview", false,
 		func() runtime.Object { return &authorizationv1.SelfSubjectRulesReview{} },
@@ -102,45 +107,114 @@ func SelfSubjectRulesReviews(a Authorizer) *registry.Resource {
 			if r.Spec.Namespace == "" {
 				return nil, apierrors.NewBadRequest("no namespace on request")
 			}
-			rules, err := a.Rules(ctx, subjectOf(auth.UserFrom(ctx)), r.Spec.Namespace)
-			if err != nil {
-				return nil, apierrors.NewInternalError(fmt.Errorf("list rules: %w", err))
-			}
+			rules, incomplete, err := a.RulesFor(ctx, callerOf(auth.UserFrom(ctx)), r.Spec.Namespace)
 			// Upstream answers with the status alone.
-			return &authorizationv1.SelfSubjectRulesReview{Status: authorizationv1.SubjectRulesReviewStatus{
-				ResourceRules: rules.Resource, NonResourceRules: rules.NonResource, Incomplete: rules.Incomplete,
-			}}, nil
+			out := &authorizationv1.SelfSubjectRulesReview{Status: authorizationv1.SubjectRulesReviewStatus{
+				ResourceRules: resourceRules(rules), NonResourceRules: nonResourceRules(rules), Incomplete: incomplete,
+			}}
+			if err != nil {
+				out.Status.EvaluationError = err.Error()
+			}
+			return out, nil
 		})
 }
 
-func specSubject(s *authorizationv1.SubjectAccessReviewSpec) Subject {
-	sub := Subject{User: s.User, UID: s.UID, Groups: s.Groups}
-	if len(s.Extra) > 0 {
-		sub.Extra = map[string][]string{}
-		for k, v := range s.Extra {
-			sub.Extra[k] = v
+// resourceRules and nonResourceRules split policy rules as a rules review
+// reports them: a rule with both parts appears in both lists.
+func resourceRules(rules []rbacv1.PolicyRule) []authorizationv1.ResourceRule {
+	out := []authorizationv1.ResourceRule{}
+	for _, r := range rules {
+		if len(r.Resources) > 0 {
+			out = append(out, authorizationv1.ResourceRule{Verbs: r.Verbs, APIGroups: r.APIGroups, Resources: r.Resources, ResourceNames: r.ResourceNames})
 		}
 	}
-	return sub
+	return out
+}
+
+func nonResourceRules(rules []rbacv1.PolicyRule) []authorizationv1.NonResourceRule {
+	out := []authorizationv1.NonResourceRule{}
+	for _, r := range rules {
+		if len(r.NonResourceURLs) > 0 {
+			out = append(out, authorizationv1.NonResourceRule{Verbs: r.Verbs, NonResourceURLs: r.NonResourceURLs})
+		}
+	}
+	return out
+}
+
+// specSubject is the user a review asks about.
+func specSubject(s *authorizationv1.SubjectAccessReviewSpec) *auth.User {
+	u := &auth.User{Name: s.User, UID: s.UID, Groups: s.Groups}
+	if len(s.Extra) > 0 {
+		u.Extra = map[string][]string{}
+		for k, v := range s.Extra {
+			u.Extra[k] = v
+		}
+	}
+	return u
 }
 
 // decide asks the authorizer about a resource or a non-resource request; an
 // authorizer's failure is reported in the answer, as upstream does.
-func decide(ctx context.Context, a Authorizer, s Subject, ra *authorizationv1.ResourceAttributes,
+func decide(ctx context.Context, a authorizer.Authorizer, u *auth.User, ra *authorizationv1.ResourceAttributes,
 	nra *authorizationv1.NonResourceAttributes) authorizationv1.SubjectAccessReviewStatus {
-	var attrs Attributes
+	attrs := authorizer.Attributes{User: u, Explain: true}
+	var selectorErr string
 	if ra != nil {
-		attrs = Attributes{Verb: ra.Verb, IsResource: true, Group: ra.Group, Version: ra.Version, Resource: ra.Resource,
-			Subresource: ra.Subresource, Namespace: ra.Namespace, Name: ra.Name}
+		attrs.IsResource = true
+		attrs.Verb, attrs.Group, attrs.Version, attrs.Resource = ra.Verb, ra.Group, ra.Version, ra.Resource
+		attrs.Subresource, attrs.Namespace, attrs.Name = ra.Subresource, ra.Namespace, ra.Name
+		if attrs.Version == "" {
+			attrs.Version = "*"
+		}
+		attrs.FieldRequirements, selectorErr = fieldRequirements(ra.FieldSelector)
 	} else if nra != nil {
-		attrs = Attributes{Verb: nra.Verb, Path: nra.Path}
+		attrs.Verb, attrs.Path = nra.Verb, nra.Path
 	}
-	allowed, reason, err := a.Authorize(ctx, s, attrs)
-	status := authorizationv1.SubjectAccessReviewStatus{Allowed: allowed, Reason: reason}
+	d, reason, err := a.Authorize(ctx, attrs)
+	status := authorizationv1.SubjectAccessReviewStatus{Allowed: d == authorizer.Allow, Denied: d == authorizer.Deny, Reason: reason}
+	var errs []string
 	if err != nil {
-		status.EvaluationError = err.Error()
+		errs = append(errs, err.Error())
 	}
+	if selectorErr != "" {
+		errs = append(errs, selectorErr)
+	}
+	status.EvaluationError = strings.Join(errs, "; ")
 	return status
+}
+
+// fieldRequirements turns a review's field selector into what authorizers
+// read; what cannot be understood is ignored, and said so.
+func fieldRequirements(s *authorizationv1.FieldSelectorAttributes) (fields.Requirements, string) {
+	if s == nil {
+		return nil, ""
+	}
+	if s.RawSelector != "" {
+		sel, err := fields.ParseSelector(s.RawSelector)
+		if err != nil {
+			return nil, "spec.resourceAttributes.fieldSelector ignored due to parse error"
+		}
+		return sel.Requirements(), ""
+	}
+	var out fields.Requirements
+	partial := false
+	for _, r := range s.Requirements {
+		switch {
+		case r.Operator == metav1.FieldSelectorOpIn && len(r.Values) == 1:
+			out = append(out, fields.Requirement{Field: r.Key, Operator: selection.Equals, Value: r.Values[0]})
+		case r.Operator == metav1.FieldSelectorOpNotIn && len(r.Values) == 1:
+			out = append(out, fields.Requirement{Field: r.Key, Operator: selection.NotEquals, Value: r.Values[0]})
+		default:
+			partial = true
+		}
+	}
+	if partial {
+		if len(out) > 0 {
+			return out, "spec.resourceAttributes.fieldSelector partially ignored due to parse error"
+		}
+		return out, "spec.resourceAttributes.fieldSelector ignored due to parse error"
+	}
+	return out, ""
 }
 
 func validateAttributes(ra *authorizationv1.ResourceAttributes, nra *authorizationv1.NonResourceAttributes) field.ErrorList {

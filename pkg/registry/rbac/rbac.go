@@ -1,6 +1,6 @@
 // Package rbac describes the rbac.authorization.k8s.io/v1 resources: Roles,
-// ClusterRoles and their bindings. They are stored and validated; nothing
-// enforces them yet.
+// ClusterRoles and their bindings: names, validation, tables. The authorizer
+// that enforces them is pkg/auth/authorizer/rbac.
 package rbac
 
 import (

@@ -124,6 +124,12 @@ func (c *Cluster) WaitReady(timeout time.Duration) error {
 		resp, err := client.Get(fmt.Sprintf("https://127.0.0.1:%d/readyz", c.Port))
 		if err == nil {
 			resp.Body.Close()
+			// A server that refuses anonymous requests is asked as its admin.
+			if resp.StatusCode == http.StatusUnauthorized {
+				if cert, err := adminCertificate(c.Kubeconfig); err == nil {
+					client.Transport = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true, Certificates: []tls.Certificate{cert}}}
+				}
+			}
 			if resp.StatusCode == http.StatusOK {
 				if _, err := os.Stat(c.Kubeconfig); err == nil {
 					return nil
@@ -133,6 +139,15 @@ func (c *Cluster) WaitReady(timeout time.Duration) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return fmt.Errorf("server not ready after %s", timeout)
+}
+
+// adminCertificate reads the client certificate of the admin kubeconfig.
+func adminCertificate(path string) (tls.Certificate, error) {
+	cfg, err := clientcmd.BuildConfigFromFlags("", path)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.X509KeyPair(cfg.CertData, cfg.KeyData)
 }
 
 // Stop sends SIGTERM and waits for a clean exit.

@@ -1,0 +1,30 @@
+package bootstrappolicy
+
+import (
+	rbacv1 "k8s.io/api/rbac/v1"
+)
+
+// What minik8s adds to upstream's policy, for what minik8s does its own way.
+const (
+	// NodeJoinRole lets holders of the join token fetch node credentials
+	// (k3s's way of joining, where upstream's kubelets send a CSR).
+	NodeJoinRole = "system:minik8s:node-join"
+	// NodeCredentialsPath is where a joining node asks for its credentials.
+	NodeCredentialsPath = "/v1-minik8s/node-credentials"
+	// GroupBootstrappers is the group of callers presenting the join token.
+	GroupBootstrappers = "system:bootstrappers"
+)
+
+// Minik8sClusterRoles are the cluster roles minik8s adds.
+func Minik8sClusterRoles() []rbacv1.ClusterRole {
+	return withDefaultMetadata([]rbacv1.ClusterRole{
+		clusterRole(NodeJoinRole, nil, paths(verbs("post"), NodeCredentialsPath)),
+	})
+}
+
+// Minik8sClusterRoleBindings bind them.
+func Minik8sClusterRoleBindings() []rbacv1.ClusterRoleBinding {
+	return withDefaultBindingMetadata([]rbacv1.ClusterRoleBinding{
+		clusterBinding(NodeJoinRole, group(GroupBootstrappers)),
+	})
+}

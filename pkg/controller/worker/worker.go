@@ -17,14 +17,23 @@ import (
 // hears of each failed sync before the key is retried.
 func Run(ctx context.Context, name string, queue workqueue.TypedRateLimitingInterface[string], synced []cache.InformerSynced,
 	sync func(ctx context.Context, key string) error, onError func(key string, err error)) error {
+	return RunN(ctx, name, 1, queue, synced, sync, onError)
+}
+
+// RunN is Run with n workers syncing different keys at once (the queue never hands
+// one key to two workers).
+func RunN(ctx context.Context, name string, n int, queue workqueue.TypedRateLimitingInterface[string], synced []cache.InformerSynced,
+	sync func(ctx context.Context, key string) error, onError func(key string, err error)) error {
 	defer queue.ShutDown()
 	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
 		return fmt.Errorf("%s: caches did not sync", name)
 	}
-	go wait.UntilWithContext(ctx, func(ctx context.Context) {
-		for next(ctx, queue, sync, onError) {
-		}
-	}, time.Second)
+	for i := 0; i < max(n, 1); i++ {
+		go wait.UntilWithContext(ctx, func(ctx context.Context) {
+			for next(ctx, queue, sync, onError) {
+			}
+		}, time.Second)
+	}
 	<-ctx.Done()
 	return nil
 }

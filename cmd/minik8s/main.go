@@ -11,11 +11,13 @@ import (
 	"github.com/minik8s/minik8s/pkg/controller/manager"
 	"github.com/minik8s/minik8s/pkg/kubelet"
 	"github.com/minik8s/minik8s/pkg/server"
+	"github.com/minik8s/minik8s/pkg/sim"
 )
 
 func main() {
 	server.RegisterComponent(manager.Factory)
 	server.RegisterComponent(kubelet.ServerComponent)
+	server.RegisterComponent(sim.ServerComponent)
 	if err := cli.NewRoot().Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "Error:", err)
 		os.Exit(1)

@@ -19,6 +19,7 @@ func NewRoot() *cobra.Command {
 	root.AddCommand(newServerCommand(), newKubectlCommand(), newVersionCommand())
 	root.AddCommand(newImageCommand())
 	root.AddCommand(newAgentCommand())
+	root.AddCommand(newSimCommand())
 	return root
 }
 

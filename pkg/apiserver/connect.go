@@ -27,6 +27,7 @@ import (
 	"k8s.io/apiserver/pkg/util/proxy"
 	"k8s.io/streaming/pkg/httpstream/wsstream"
 
+	"github.com/minik8s/minik8s/pkg/apis"
 	"github.com/minik8s/minik8s/pkg/registry"
 	"github.com/minik8s/minik8s/pkg/storage"
 )
@@ -133,6 +134,10 @@ func (k *KubeletConnector) nodeLocation(ctx context.Context, nodeName string) (s
 }
 
 func kubeletHost(node *corev1.Node) (string, error) {
+	if node.Labels[apis.LabelSimulatedNode] == "true" {
+		// Its addresses are made up: dialing them would send packets off the machine.
+		return "", apierrors.NewServiceUnavailable(fmt.Sprintf("node %q is simulated: it has no kubelet to connect to", node.Name))
+	}
 	host := ""
 	for _, t := range []corev1.NodeAddressType{corev1.NodeInternalIP, corev1.NodeHostName, corev1.NodeExternalIP} {
 		for _, a := range node.Status.Addresses {
@@ -541,6 +546,12 @@ func (k *KubeletConnector) serveProxy(w http.ResponseWriter, r *http.Request, re
 		}
 		if pod.Status.PodIP == "" {
 			return apierrors.NewBadRequest(fmt.Sprintf("pod %s has no IP address yet", name))
+		}
+		if pod.Spec.NodeName != "" {
+			// A pod of a simulated node has a made-up address; nodeLocation refuses those.
+			if _, err := k.nodeLocation(ctx, pod.Spec.NodeName); err != nil && !apierrors.IsNotFound(err) {
+				return err
+			}
 		}
 		target.Host = joinHostMaybePort(pod.Status.PodIP, port)
 	case "services":

@@ -32,7 +32,9 @@ leases, and the pods bound to them reach Running with an IP and ready containers
 Nothing runs: they exist to test and benchmark schedulers and controllers at scale.
 A minik8s server runs their controller; "sim run" runs it against any cluster.`,
 	}
-	cmd.AddCommand(newSimNodesCommand(), newSimRunCommand())
+	kubeconfig := new(string)
+	cmd.PersistentFlags().StringVar(kubeconfig, "kubeconfig", "", "cluster to use (default: $KUBECONFIG, else the local server's admin kubeconfig)")
+	cmd.AddCommand(newSimNodesCommand(kubeconfig), newSimRunCommand(kubeconfig))
 	return cmd
 }
 
@@ -96,9 +98,8 @@ func (f quantityFlag) Set(s string) error {
 
 func (quantityFlag) Type() string { return "quantity" }
 
-func newSimNodesCommand() *cobra.Command {
+func newSimNodesCommand(kubeconfig *string) *cobra.Command {
 	var (
-		kubeconfig     string
 		count          int
 		del            bool
 		labels, taints []string
@@ -124,7 +125,7 @@ func newSimNodesCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			client, _, err := simClient(kubeconfig, "minik8s-sim-nodes")
+			client, _, err := simClient(*kubeconfig, "minik8s-sim-nodes")
 			if err != nil {
 				return err
 			}
@@ -161,7 +162,6 @@ func newSimNodesCommand() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&kubeconfig, "kubeconfig", "", "cluster to use (default: $KUBECONFIG, else the local server's admin kubeconfig)")
 	f.IntVar(&count, "count", 0, "make sure nodes <prefix>0 .. <prefix>N-1 exist, creating the missing ones")
 	f.BoolVar(&del, "delete", false, "delete the named simulated nodes (all of them, or those of --prefix, without names) with their leases and pods")
 	f.StringVar(&t.Prefix, "prefix", "sim-", "node name prefix")
@@ -173,7 +173,7 @@ func newSimNodesCommand() *cobra.Command {
 	f.StringSliceVar(&labels, "labels", nil, "extra labels, key=value,...")
 	f.StringSliceVar(&taints, "taints", nil, "taints, key[=value]:NoSchedule|PreferNoSchedule|NoExecute,...")
 	f.IntVar(&parallel, "parallel", 32, "requests in flight at once")
-	cmd.AddCommand(newSimFailCommand(&kubeconfig, true), newSimFailCommand(&kubeconfig, false))
+	cmd.AddCommand(newSimFailCommand(kubeconfig, true), newSimFailCommand(kubeconfig, false))
 	return cmd
 }
 
@@ -272,8 +272,7 @@ func newSimFailCommand(kubeconfig *string, fail bool) *cobra.Command {
 	}
 }
 
-func newSimRunCommand() *cobra.Command {
-	var kubeconfig string
+func newSimRunCommand(kubeconfig *string) *cobra.Command {
 	var verbose bool
 	cfg := sim.Config{}
 	cmd := &cobra.Command{
@@ -287,7 +286,7 @@ at a minik8s server, which already runs one.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			client, rc, err := simClient(kubeconfig, "minik8s-sim")
+			client, rc, err := simClient(*kubeconfig, "minik8s-sim")
 			if err != nil {
 				return err
 			}
@@ -304,7 +303,6 @@ at a minik8s server, which already runs one.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&kubeconfig, "kubeconfig", "", "cluster to use (default: $KUBECONFIG, else the local server's admin kubeconfig)")
 	f.DurationVar(&cfg.LeaseDuration, "lease-duration", sim.DefaultLeaseDuration, "leaseDurationSeconds written into node leases")
 	f.DurationVar(&cfg.LeaseRenewInterval, "lease-renew-interval", sim.DefaultLeaseRenewInterval, "how often each node's lease is renewed")
 	f.DurationVar(&cfg.StatusReportInterval, "status-report-interval", sim.DefaultStatusReportInterval, "how often an unchanged node status is reported")

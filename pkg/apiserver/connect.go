@@ -133,6 +133,17 @@ func (k *KubeletConnector) nodeLocation(ctx context.Context, nodeName string) (s
 	return kubeletHost(node)
 }
 
+// simulated tells whether the named node is a simulated one (package sim).
+func (k *KubeletConnector) simulated(ctx context.Context, nodeName string) bool {
+	st, err := k.store("nodes")
+	if err != nil || nodeName == "" {
+		return false
+	}
+	obj, err := st.Get(ctx, st.Key("", nodeName), nodeName, storage.ReadOptions{ResourceVersion: "0"})
+	node, ok := obj.(*corev1.Node)
+	return err == nil && ok && node.Labels[apis.LabelSimulatedNode] == "true"
+}
+
 func kubeletHost(node *corev1.Node) (string, error) {
 	if node.Labels[apis.LabelSimulatedNode] == "true" {
 		// Its addresses are made up: dialing them would send packets off the machine.
@@ -547,11 +558,8 @@ func (k *KubeletConnector) serveProxy(w http.ResponseWriter, r *http.Request, re
 		if pod.Status.PodIP == "" {
 			return apierrors.NewBadRequest(fmt.Sprintf("pod %s has no IP address yet", name))
 		}
-		if pod.Spec.NodeName != "" {
-			// A pod of a simulated node has a made-up address; nodeLocation refuses those.
-			if _, err := k.nodeLocation(ctx, pod.Spec.NodeName); err != nil && !apierrors.IsNotFound(err) {
-				return err
-			}
+		if k.simulated(ctx, pod.Spec.NodeName) {
+			return apierrors.NewServiceUnavailable(fmt.Sprintf("pod %q runs on simulated node %q: nothing listens at its address", name, pod.Spec.NodeName))
 		}
 		target.Host = joinHostMaybePort(pod.Status.PodIP, port)
 	case "services":

@@ -69,6 +69,9 @@ spec:
 	if !cidr.Contains(ip) {
 		t.Fatalf("pod IP %s is outside its node's pod CIDR %s", ip, cidr)
 	}
+	// Nothing runs there: the API server does not dial the made-up addresses.
+	framework.Contains(t, s.Fail("logs", "web"), `node "`+node+`" is simulated: it has no kubelet to connect to`)
+	framework.Contains(t, s.Fail("get", "--raw", "/api/v1/namespaces/"+s.Namespace+"/pods/web/proxy/"), "runs on simulated node")
 	start := time.Now()
 	s.Run("delete", "pod", "web", "--timeout=10s")
 	framework.Contains(t, s.Do("get", "pods").Stderr, "No resources found")

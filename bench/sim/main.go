@@ -134,6 +134,8 @@ func run(kubeconfig string, nodes, pods, workers int, idle time.Duration, pids [
 	fmt.Printf("pods: %d created in %s: %.0f pods/s\n", pods, createdIn.Round(time.Millisecond), float64(pods)/createdIn.Seconds())
 	from := burst
 	if pause > 0 {
+		// Only the controller's work from here on is counted, not the creation.
+		before = sample(pids)
 		from = time.Now()
 		if err := syscall.Kill(pause, syscall.SIGCONT); err != nil {
 			return fmt.Errorf("continue %d: %w", pause, err)
@@ -146,7 +148,7 @@ func run(kubeconfig string, nodes, pods, workers int, idle time.Duration, pids [
 	after := sample(pids)
 	report("Running", from, times)
 	for i, p := range pids {
-		fmt.Printf("  pid %d used %.1fs of CPU (%.0f µs per pod)\n", p, after[i].cpu-before[i].cpu, 1e6*(after[i].cpu-before[i].cpu)/float64(pods))
+		fmt.Printf("  pid %d used %.1fs of CPU (%.0f µs per pod), RSS %d MiB\n", p, after[i].cpu-before[i].cpu, 1e6*(after[i].cpu-before[i].cpu)/float64(pods), after[i].rssKiB/1024)
 	}
 
 	del := time.Now()

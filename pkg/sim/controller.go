@@ -45,8 +45,10 @@ const (
 	DefaultLeaseDuration        = 40 * time.Second
 	DefaultLeaseRenewInterval   = 10 * time.Second
 	DefaultStatusReportInterval = 5 * time.Minute
-	DefaultNodeWorkers          = 8
-	DefaultPodWorkers           = 16
+	// Workers mostly wait for the API server: enough of them keep up when it is slow
+	// to answer (a busy machine), at the cost of idle goroutines.
+	DefaultNodeWorkers = 32
+	DefaultPodWorkers  = 64
 )
 
 func (c *Config) setDefaults() {

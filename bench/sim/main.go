@@ -27,8 +27,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/minik8s/minik8s/pkg/sim"
@@ -101,18 +102,13 @@ func run(kubeconfig string, nodes, pods, workers int, idle time.Duration, pids [
 	if _, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return err
 	}
-	list, err := client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return err
-	}
-	w, err := client.CoreV1().Pods(ns).Watch(ctx, metav1.ListOptions{ResourceVersion: list.ResourceVersion})
-	if err != nil {
-		return err
-	}
-	defer w.Stop()
 	running := make(chan time.Time, pods)
 	gone := make(chan time.Time, pods)
-	go observe(w, running, gone)
+	stopWatch, err := observe(client, ns, running, gone)
+	if err != nil {
+		return err
+	}
+	defer stopWatch()
 
 	if pause > 0 {
 		if err := syscall.Kill(pause, syscall.SIGSTOP); err != nil {
@@ -178,22 +174,36 @@ func run(kubeconfig string, nodes, pods, workers int, idle time.Duration, pids [
 	return err
 }
 
-// observe reports the first time each pod is seen Running, and each deletion.
-func observe(w watch.Interface, running, gone chan<- time.Time) {
+// observe reports the first time each pod is seen Running, and each deletion,
+// through an informer so that a dropped watch loses nothing.
+func observe(client kubernetes.Interface, ns string, running, gone chan<- time.Time) (stop func(), err error) {
+	factory := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithNamespace(ns))
+	inf := factory.Core().V1().Pods().Informer()
+	var mu sync.Mutex
 	seen := map[string]bool{}
-	for ev := range w.ResultChan() {
-		p, ok := ev.Object.(*corev1.Pod)
-		if !ok {
-			continue
-		}
-		switch {
-		case ev.Type == watch.Deleted:
-			gone <- time.Now()
-		case p.Status.Phase == corev1.PodRunning && !seen[p.Name]:
+	saw := func(obj interface{}) {
+		p := obj.(*corev1.Pod)
+		mu.Lock()
+		defer mu.Unlock()
+		if p.Status.Phase == corev1.PodRunning && !seen[p.Name] {
 			seen[p.Name] = true
 			running <- time.Now()
 		}
 	}
+	_, err = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    saw,
+		UpdateFunc: func(_, obj interface{}) { saw(obj) },
+		DeleteFunc: func(interface{}) { gone <- time.Now() },
+	})
+	if err != nil {
+		return nil, err
+	}
+	done := make(chan struct{})
+	factory.Start(done)
+	if !cache.WaitForCacheSync(done, inf.HasSynced) {
+		return nil, errors.New("pod informer did not sync")
+	}
+	return func() { close(done); factory.Shutdown() }, nil
 }
 
 func collect(ch <-chan time.Time, n int, timeout time.Duration) ([]time.Time, error) {

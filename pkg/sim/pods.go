@@ -36,7 +36,7 @@ func newPodController(c *Controller) *podController {
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
 			o.FieldSelector = fields.OneTermNotEqualSelector("spec.nodeName", "").String()
 		}),
-		informers.WithTransform(dropManagedFields))
+		informers.WithTransform(trimPod))
 	inf := factory.Core().V1().Pods()
 	p := &podController{c: c, factory: factory, informer: inf.Informer(), lister: inf.Lister(),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
@@ -195,4 +195,32 @@ func (p *podController) writeStatus(ctx context.Context, pod *corev1.Pod, st cor
 		return fmt.Errorf("update status: %w", err)
 	}
 	return nil
+}
+
+// trimPod keeps of a cached pod what a simulated kubelet reads: metadata, status
+// and the few fields of the spec that shape the status. Half the memory of a
+// burst of pods goes otherwise to volumes, environments and probes. Writing the
+// status back with this spec is safe: a status update takes the spec of the
+// stored pod, here as upstream.
+func trimPod(obj interface{}) (interface{}, error) {
+	pod, ok := obj.(*corev1.Pod)
+	if !ok {
+		return dropManagedFields(obj)
+	}
+	pod.ManagedFields = nil
+	s := &pod.Spec
+	*s = corev1.PodSpec{NodeName: s.NodeName, HostNetwork: s.HostNetwork, RestartPolicy: s.RestartPolicy,
+		ReadinessGates: s.ReadinessGates, InitContainers: trimContainers(s.InitContainers), Containers: trimContainers(s.Containers)}
+	return pod, nil
+}
+
+func trimContainers(cs []corev1.Container) []corev1.Container {
+	if cs == nil {
+		return nil
+	}
+	out := make([]corev1.Container, len(cs))
+	for i, c := range cs {
+		out[i] = corev1.Container{Name: c.Name, Image: c.Image, RestartPolicy: c.RestartPolicy}
+	}
+	return out
 }

@@ -44,14 +44,15 @@ func main() {
 	pids := flag.String("pids", "", "processes whose CPU and RSS to report, comma-separated")
 	pause := flag.Int("pause", 0, "process to stop while the pods are created (the controller)")
 	keep := flag.Bool("keep", false, "leave the nodes and pods")
+	ns := flag.String("namespace", "sim-bench", "namespace of the pods (created)")
 	flag.Parse()
-	if err := run(*kubeconfig, *nodes, *pods, *workers, *idle, parsePids(*pids), *pause, *keep); err != nil {
+	if err := run(*kubeconfig, *ns, *nodes, *pods, *workers, *idle, parsePids(*pids), *pause, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(kubeconfig string, nodes, pods, workers int, idle time.Duration, pids []int, pause int, keep bool) error {
+func run(kubeconfig, ns string, nodes, pods, workers int, idle time.Duration, pids []int, pause int, keep bool) error {
 	ctx := context.Background()
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err != nil {
@@ -98,8 +99,13 @@ func run(kubeconfig string, nodes, pods, workers int, idle time.Duration, pids [
 		}
 	}
 
-	const ns = "sim-bench"
 	if _, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return err
+	}
+	// A control plane without controllers (upstream.sh with WITH_CONTROLLERS=0)
+	// creates no default service account, which pod admission wants.
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default", Namespace: ns}}
+	if _, err := client.CoreV1().ServiceAccounts(ns).Create(ctx, sa, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return err
 	}
 	running := make(chan time.Time, pods)
@@ -114,6 +120,7 @@ func run(kubeconfig string, nodes, pods, workers int, idle time.Duration, pids [
 		if err := syscall.Kill(pause, syscall.SIGSTOP); err != nil {
 			return fmt.Errorf("stop %d: %w", pause, err)
 		}
+		defer syscall.Kill(pause, syscall.SIGCONT) // also when the burst fails
 	}
 	before := sample(pids)
 	burst := time.Now()

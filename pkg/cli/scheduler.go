@@ -16,7 +16,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/minik8s/minik8s/pkg/scheduler"
 )
@@ -37,9 +36,9 @@ func newSchedulerCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rc, err := clientcmd.BuildConfigFromFlags("", resolveKubeconfig(kubeconfig))
+			rc, err := restConfig(kubeconfig)
 			if err != nil {
-				return fmt.Errorf("load kubeconfig: %w", err)
+				return err
 			}
 			rc.QPS, rc.Burst = 5000, 10000
 			reg := prometheus.NewRegistry()
@@ -76,20 +75,4 @@ func newSchedulerCommand() *cobra.Command {
 	f.IntVar(&metricsPort, "metrics-port", 0, "serve Prometheus metrics on 127.0.0.1:PORT/metrics (0: off)")
 	f.BoolVarP(&verbose, "verbose", "v", false, "log debug messages")
 	return cmd
-}
-
-// resolveKubeconfig is the kubeconfig a client subcommand uses: the flag, else
-// $KUBECONFIG, else the local server's admin kubeconfig.
-func resolveKubeconfig(flag string) string {
-	if flag != "" {
-		return flag
-	}
-	if env := os.Getenv("KUBECONFIG"); env != "" {
-		return env
-	}
-	dir := os.Getenv("MINIK8S_DATA_DIR")
-	if dir == "" {
-		dir = DefaultDataDir
-	}
-	return dir + "/kubeconfig.yaml"
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strconv"
@@ -56,8 +57,11 @@ func newSchedulerCommand() *cobra.Command {
 				return err
 			}
 			if metricsPort > 0 {
-				srv := &http.Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(metricsPort)),
-					Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}
+				mux := http.NewServeMux()
+				mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+				mux.HandleFunc("/debug/pprof/", pprof.Index)
+				mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+				srv := &http.Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(metricsPort)), Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 				go func() {
 					if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 						fmt.Fprintln(os.Stderr, "metrics:", err)
@@ -65,6 +69,7 @@ func newSchedulerCommand() *cobra.Command {
 				}()
 				defer srv.Close()
 			}
+			go releaseAfterStart(ctx)
 			return s.Run(ctx)
 		},
 	}
@@ -72,7 +77,7 @@ func newSchedulerCommand() *cobra.Command {
 	f.StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig of the cluster (default: $KUBECONFIG, else the local server's)")
 	f.StringVar(&configFile, "config", "", "KubeSchedulerConfiguration file (kubescheduler.config.k8s.io/v1); empty uses the defaults")
 	f.BoolVar(&leaderElect, "leader-elect", true, "hold the kube-system/kube-scheduler Lease while scheduling, so two schedulers never place the same pod")
-	f.IntVar(&metricsPort, "metrics-port", 0, "serve Prometheus metrics on 127.0.0.1:PORT/metrics (0: off)")
+	f.IntVar(&metricsPort, "metrics-port", 0, "serve Prometheus metrics on 127.0.0.1:PORT/metrics and profiles on /debug/pprof (0: off)")
 	f.BoolVarP(&verbose, "verbose", "v", false, "log debug messages")
 	return cmd
 }

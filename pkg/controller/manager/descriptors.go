@@ -9,6 +9,7 @@ import (
 	"github.com/minik8s/minik8s/pkg/controller/clusterroleaggregation"
 	"github.com/minik8s/minik8s/pkg/controller/deployment"
 	"github.com/minik8s/minik8s/pkg/controller/garbagecollector"
+	"github.com/minik8s/minik8s/pkg/controller/job"
 	"github.com/minik8s/minik8s/pkg/controller/namespace"
 	"github.com/minik8s/minik8s/pkg/controller/nodeipam"
 	"github.com/minik8s/minik8s/pkg/controller/replicaset"
@@ -41,6 +42,7 @@ func Descriptors() []Descriptor {
 		{Name: deployment.Name, Aliases: []string{"deployment"}, New: newDeployment},
 		{Name: replication.Name, Aliases: []string{"replicationcontroller"}, New: newReplication},
 		{Name: clusterroleaggregation.Name, Aliases: []string{"clusterrole-aggregation"}, New: newClusterRoleAggregation},
+		{Name: job.Name, Aliases: []string{"job"}, New: newJob},
 	}
 }
 
@@ -110,4 +112,9 @@ func newGarbageCollector(cc ControllerContext) (Runnable, error) {
 
 func newClusterRoleAggregation(cc ControllerContext) (Runnable, error) {
 	return clusterroleaggregation.New(cc.Client, cc.Informers.Rbac().V1().ClusterRoles(), cc.Log), nil
+}
+
+func newJob(cc ControllerContext) (Runnable, error) {
+	return job.New(job.Config{Client: cc.Client, Jobs: cc.Informers.Batch().V1().Jobs(), Pods: cc.Informers.Core().V1().Pods(),
+		Recorder: cc.Recorder(job.Name), Workers: 5, Log: cc.Log})
 }

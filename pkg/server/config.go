@@ -41,6 +41,9 @@ type Config struct {
 	ClusterDomain string
 	// DisableControllers names controllers not to run (upstream's names).
 	DisableControllers []string
+	// TerminatedPodGCThreshold is how many terminated pods may exist before the
+	// pod garbage collector deletes the oldest (0: never).
+	TerminatedPodGCThreshold int
 	// Token lets agents join; empty generates one kept in the data dir.
 	Token string
 	// AnonymousAuth serves requests without credentials as system:anonymous

@@ -16,6 +16,9 @@ type Config struct {
 	CAPEM []byte
 	// Disabled names controllers not to run (--disable-controllers).
 	Disabled []string
+	// TerminatedPodGCThreshold is how many terminated pods the pod garbage
+	// collector keeps (--terminated-pod-gc-threshold; 0 keeps them all).
+	TerminatedPodGCThreshold int
 }
 
 // Validate checks the configuration against the known controllers.
@@ -25,6 +28,9 @@ func (c *Config) Validate() error {
 	}
 	if c.NodeCIDRMaskSize <= 0 {
 		return fmt.Errorf("node CIDR mask size must be positive, not %d", c.NodeCIDRMaskSize)
+	}
+	if c.TerminatedPodGCThreshold < 0 {
+		return fmt.Errorf("terminated pod GC threshold must not be negative, not %d", c.TerminatedPodGCThreshold)
 	}
 	_, err := disabledSet(Descriptors(), c.Disabled)
 	return err

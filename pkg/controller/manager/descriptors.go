@@ -7,14 +7,18 @@ import (
 	"time"
 
 	"github.com/minik8s/minik8s/pkg/controller/clusterroleaggregation"
+	"github.com/minik8s/minik8s/pkg/controller/cronjob"
 	"github.com/minik8s/minik8s/pkg/controller/deployment"
 	"github.com/minik8s/minik8s/pkg/controller/garbagecollector"
+	"github.com/minik8s/minik8s/pkg/controller/job"
 	"github.com/minik8s/minik8s/pkg/controller/namespace"
 	"github.com/minik8s/minik8s/pkg/controller/nodeipam"
+	"github.com/minik8s/minik8s/pkg/controller/podgc"
 	"github.com/minik8s/minik8s/pkg/controller/replicaset"
 	"github.com/minik8s/minik8s/pkg/controller/replication"
 	"github.com/minik8s/minik8s/pkg/controller/rootca"
 	"github.com/minik8s/minik8s/pkg/controller/serviceaccount"
+	"github.com/minik8s/minik8s/pkg/controller/ttlafterfinished"
 )
 
 // Descriptor is one controller the manager can run.
@@ -41,6 +45,10 @@ func Descriptors() []Descriptor {
 		{Name: deployment.Name, Aliases: []string{"deployment"}, New: newDeployment},
 		{Name: replication.Name, Aliases: []string{"replicationcontroller"}, New: newReplication},
 		{Name: clusterroleaggregation.Name, Aliases: []string{"clusterrole-aggregation"}, New: newClusterRoleAggregation},
+		{Name: job.Name, Aliases: []string{"job"}, New: newJob},
+		{Name: cronjob.Name, Aliases: []string{"cronjob"}, New: newCronJob},
+		{Name: ttlafterfinished.Name, Aliases: []string{"ttl-after-finished"}, New: newTTLAfterFinished},
+		{Name: podgc.Name, Aliases: []string{"podgc"}, New: newPodGC},
 	}
 }
 
@@ -110,4 +118,23 @@ func newGarbageCollector(cc ControllerContext) (Runnable, error) {
 
 func newClusterRoleAggregation(cc ControllerContext) (Runnable, error) {
 	return clusterroleaggregation.New(cc.Client, cc.Informers.Rbac().V1().ClusterRoles(), cc.Log), nil
+}
+
+func newJob(cc ControllerContext) (Runnable, error) {
+	return job.New(job.Config{Client: cc.Client, Jobs: cc.Informers.Batch().V1().Jobs(), Pods: cc.Informers.Core().V1().Pods(),
+		Recorder: cc.Recorder(job.Name), Workers: 5, Log: cc.Log})
+}
+
+func newCronJob(cc ControllerContext) (Runnable, error) {
+	return cronjob.New(cronjob.Config{Client: cc.Client, CronJobs: cc.Informers.Batch().V1().CronJobs(), Jobs: cc.Informers.Batch().V1().Jobs(),
+		Recorder: cc.Recorder(cronjob.Name), Workers: 5, Log: cc.Log})
+}
+
+func newTTLAfterFinished(cc ControllerContext) (Runnable, error) {
+	return ttlafterfinished.New(ttlafterfinished.Config{Client: cc.Client, Jobs: cc.Informers.Batch().V1().Jobs(), Workers: 5, Log: cc.Log})
+}
+
+func newPodGC(cc ControllerContext) (Runnable, error) {
+	return podgc.New(podgc.Config{Client: cc.Client, Pods: cc.Informers.Core().V1().Pods(), Nodes: cc.Informers.Core().V1().Nodes(),
+		TerminatedPodThreshold: cc.Config.TerminatedPodGCThreshold, Log: cc.Log})
 }

@@ -38,7 +38,7 @@ type Manager struct {
 // Factory builds the manager from the server's loopback credentials.
 func Factory(env *server.Env) (server.Component, error) {
 	cfg := Config{ClusterCIDR: env.Config.ClusterCIDR, NodeCIDRMaskSize: 24, ServiceCIDR: env.Config.ServiceCIDR,
-		CAPEM: env.CAPEM, Disabled: env.Config.DisableControllers}
+		CAPEM: env.CAPEM, Disabled: env.Config.DisableControllers, TerminatedPodGCThreshold: env.Config.TerminatedPodGCThreshold}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -29,6 +29,7 @@ import (
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/clock"
 
+	"github.com/minik8s/minik8s/pkg/controller/podcontrol"
 	"github.com/minik8s/minik8s/pkg/controller/worker"
 )
 
@@ -49,9 +50,6 @@ const (
 	// retryTaint is how long a node waits in its zone's queue after a failed try.
 	retryTaint = 50 * time.Millisecond
 )
-
-// podNodeIndex indexes pods by spec.nodeName.
-const podNodeIndex = "spec.nodeName"
 
 // Config wires the controller.
 type Config struct {
@@ -168,7 +166,7 @@ func New(cfg Config) (*Controller, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	podInf := cfg.Pods.Informer()
-	if err := AddPodNodeIndex(podInf); err != nil {
+	if err := podcontrol.AddNodeNameIndex(podInf); err != nil {
 		return nil, err
 	}
 	c := &Controller{cfg: cfg, clock: cfg.Clock, nodes: cfg.Nodes.Lister(), leases: cfg.Leases.Lister(), pods: podInf.GetIndexer(),
@@ -199,20 +197,6 @@ func New(cfg Config) (*Controller, error) {
 	}
 	c.synced = []cache.InformerSynced{nodeReg.HasSynced, podReg.HasSynced, cfg.Leases.Informer().HasSynced}
 	return c, nil
-}
-
-// AddPodNodeIndex indexes a pod informer by node name, once.
-func AddPodNodeIndex(inf cache.SharedIndexInformer) error {
-	if _, ok := inf.GetIndexer().GetIndexers()[podNodeIndex]; ok {
-		return nil
-	}
-	return inf.AddIndexers(cache.Indexers{podNodeIndex: func(obj interface{}) ([]string, error) {
-		p, ok := obj.(*corev1.Pod)
-		if !ok || p.Spec.NodeName == "" {
-			return nil, nil
-		}
-		return []string{p.Spec.NodeName}, nil
-	}})
 }
 
 func (c *Controller) enqueueNode(obj interface{}) {
@@ -292,17 +276,8 @@ func (c *Controller) every(ctx context.Context, period time.Duration, f func()) 
 
 // podsOn lists the pods bound to a node, from the cache.
 func (c *Controller) podsOn(node string) []*corev1.Pod {
-	objs, err := c.pods.ByIndex(podNodeIndex, node)
-	if err != nil {
-		return nil
-	}
-	out := make([]*corev1.Pod, 0, len(objs))
-	for _, o := range objs {
-		if p, ok := o.(*corev1.Pod); ok {
-			out = append(out, p)
-		}
-	}
-	return out
+	pods, _ := podcontrol.OnNode(c.pods, node)
+	return pods
 }
 
 func (c *Controller) healthOf(node string) *health {

@@ -11,10 +11,12 @@ import (
 	"github.com/minik8s/minik8s/pkg/controller/garbagecollector"
 	"github.com/minik8s/minik8s/pkg/controller/namespace"
 	"github.com/minik8s/minik8s/pkg/controller/nodeipam"
+	"github.com/minik8s/minik8s/pkg/controller/nodelifecycle"
 	"github.com/minik8s/minik8s/pkg/controller/replicaset"
 	"github.com/minik8s/minik8s/pkg/controller/replication"
 	"github.com/minik8s/minik8s/pkg/controller/rootca"
 	"github.com/minik8s/minik8s/pkg/controller/serviceaccount"
+	"github.com/minik8s/minik8s/pkg/controller/tainteviction"
 )
 
 // Descriptor is one controller the manager can run.
@@ -41,6 +43,8 @@ func Descriptors() []Descriptor {
 		{Name: deployment.Name, Aliases: []string{"deployment"}, New: newDeployment},
 		{Name: replication.Name, Aliases: []string{"replicationcontroller"}, New: newReplication},
 		{Name: clusterroleaggregation.Name, Aliases: []string{"clusterrole-aggregation"}, New: newClusterRoleAggregation},
+		{Name: nodelifecycle.Name, Aliases: []string{"nodelifecycle"}, New: newNodeLifecycle},
+		{Name: tainteviction.Name, New: newTaintEviction},
 	}
 }
 
@@ -110,4 +114,16 @@ func newGarbageCollector(cc ControllerContext) (Runnable, error) {
 
 func newClusterRoleAggregation(cc ControllerContext) (Runnable, error) {
 	return clusterroleaggregation.New(cc.Client, cc.Informers.Rbac().V1().ClusterRoles(), cc.Log), nil
+}
+
+func newNodeLifecycle(cc ControllerContext) (Runnable, error) {
+	return nodelifecycle.New(nodelifecycle.Config{Client: cc.Client, Nodes: cc.Informers.Core().V1().Nodes(),
+		Leases: cc.Informers.Coordination().V1().Leases(), Pods: cc.Informers.Core().V1().Pods(),
+		Recorder: cc.Recorder("node-controller"), MonitorPeriod: cc.Config.NodeMonitorPeriod,
+		MonitorGracePeriod: cc.Config.NodeMonitorGracePeriod, Workers: 8, Log: cc.Log})
+}
+
+func newTaintEviction(cc ControllerContext) (Runnable, error) {
+	return tainteviction.New(tainteviction.Config{Client: cc.Client, Nodes: cc.Informers.Core().V1().Nodes(),
+		Pods: cc.Informers.Core().V1().Pods(), Recorder: cc.Recorder(tainteviction.Name), Workers: 4, Log: cc.Log})
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/minik8s/minik8s/pkg/controller/clusterroleaggregation"
 	"github.com/minik8s/minik8s/pkg/controller/deployment"
+	"github.com/minik8s/minik8s/pkg/controller/disruption"
 	"github.com/minik8s/minik8s/pkg/controller/garbagecollector"
 	"github.com/minik8s/minik8s/pkg/controller/namespace"
 	"github.com/minik8s/minik8s/pkg/controller/nodeipam"
@@ -45,6 +46,7 @@ func Descriptors() []Descriptor {
 		{Name: clusterroleaggregation.Name, Aliases: []string{"clusterrole-aggregation"}, New: newClusterRoleAggregation},
 		{Name: nodelifecycle.Name, Aliases: []string{"nodelifecycle"}, New: newNodeLifecycle},
 		{Name: tainteviction.Name, New: newTaintEviction},
+		{Name: disruption.Name, Aliases: []string{"disruption"}, New: newDisruption},
 	}
 }
 
@@ -126,4 +128,12 @@ func newNodeLifecycle(cc ControllerContext) (Runnable, error) {
 func newTaintEviction(cc ControllerContext) (Runnable, error) {
 	return tainteviction.New(tainteviction.Config{Client: cc.Client, Nodes: cc.Informers.Core().V1().Nodes(),
 		Pods: cc.Informers.Core().V1().Pods(), Recorder: cc.Recorder(tainteviction.Name), Workers: 4, Log: cc.Log})
+}
+
+func newDisruption(cc ControllerContext) (Runnable, error) {
+	return disruption.New(disruption.Config{Client: cc.Client, Pods: cc.Informers.Core().V1().Pods(),
+		PodDisruptionBudgets: cc.Informers.Policy().V1().PodDisruptionBudgets(), ReplicationControllers: cc.Informers.Core().V1().ReplicationControllers(),
+		ReplicaSets: cc.Informers.Apps().V1().ReplicaSets(), Deployments: cc.Informers.Apps().V1().Deployments(),
+		StatefulSets: cc.Informers.Apps().V1().StatefulSets(), Scales: cc.Scales, Mapper: cc.RESTMapper, Discovery: cc.Discovery,
+		Recorder: cc.Recorder(disruption.Name), Workers: 2, Log: cc.Log})
 }

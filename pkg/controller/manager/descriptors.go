@@ -13,6 +13,7 @@ import (
 	"github.com/minik8s/minik8s/pkg/controller/namespace"
 	"github.com/minik8s/minik8s/pkg/controller/nodeipam"
 	"github.com/minik8s/minik8s/pkg/controller/nodelifecycle"
+	"github.com/minik8s/minik8s/pkg/controller/podautoscaler"
 	"github.com/minik8s/minik8s/pkg/controller/replicaset"
 	"github.com/minik8s/minik8s/pkg/controller/replication"
 	"github.com/minik8s/minik8s/pkg/controller/rootca"
@@ -47,6 +48,7 @@ func Descriptors() []Descriptor {
 		{Name: nodelifecycle.Name, Aliases: []string{"nodelifecycle"}, New: newNodeLifecycle},
 		{Name: tainteviction.Name, New: newTaintEviction},
 		{Name: disruption.Name, Aliases: []string{"disruption"}, New: newDisruption},
+		{Name: podautoscaler.Name, Aliases: []string{"horizontalpodautoscaling"}, New: newHorizontalPodAutoscaler},
 	}
 }
 
@@ -136,4 +138,15 @@ func newDisruption(cc ControllerContext) (Runnable, error) {
 		ReplicaSets: cc.Informers.Apps().V1().ReplicaSets(), Deployments: cc.Informers.Apps().V1().Deployments(),
 		StatefulSets: cc.Informers.Apps().V1().StatefulSets(), Scales: cc.Scales, Mapper: cc.RESTMapper, Discovery: cc.Discovery,
 		Recorder: cc.Recorder(disruption.Name), Workers: 2, Log: cc.Log})
+}
+
+func newHorizontalPodAutoscaler(cc ControllerContext) (Runnable, error) {
+	if cc.Scales == nil || cc.ResourceMetrics == nil {
+		cc.Log.Info("no scale or metrics client: the horizontal pod autoscaler does not run")
+		return nil, nil
+	}
+	return podautoscaler.New(podautoscaler.Config{Client: cc.Client, Autoscalers: cc.Informers.Autoscaling().V2().HorizontalPodAutoscalers(),
+		Pods: cc.Informers.Core().V1().Pods(), Scales: cc.Scales, Mapper: cc.RESTMapper,
+		Metrics: podautoscaler.ResourceMetrics{Client: cc.ResourceMetrics}, Recorder: cc.Recorder("horizontal-pod-autoscaler"),
+		SyncPeriod: cc.Config.HPASyncPeriod, Workers: 5, Log: cc.Log})
 }

@@ -9,16 +9,20 @@ import (
 	"github.com/minik8s/minik8s/pkg/controller/clusterroleaggregation"
 	"github.com/minik8s/minik8s/pkg/controller/cronjob"
 	"github.com/minik8s/minik8s/pkg/controller/deployment"
+	"github.com/minik8s/minik8s/pkg/controller/disruption"
 	"github.com/minik8s/minik8s/pkg/controller/garbagecollector"
 	"github.com/minik8s/minik8s/pkg/controller/job"
 	"github.com/minik8s/minik8s/pkg/controller/namespace"
 	"github.com/minik8s/minik8s/pkg/controller/nodeipam"
 	"github.com/minik8s/minik8s/pkg/controller/podgc"
+	"github.com/minik8s/minik8s/pkg/controller/nodelifecycle"
+	"github.com/minik8s/minik8s/pkg/controller/podautoscaler"
 	"github.com/minik8s/minik8s/pkg/controller/replicaset"
 	"github.com/minik8s/minik8s/pkg/controller/replication"
 	"github.com/minik8s/minik8s/pkg/controller/rootca"
 	"github.com/minik8s/minik8s/pkg/controller/serviceaccount"
 	"github.com/minik8s/minik8s/pkg/controller/ttlafterfinished"
+	"github.com/minik8s/minik8s/pkg/controller/tainteviction"
 )
 
 // Descriptor is one controller the manager can run.
@@ -49,6 +53,10 @@ func Descriptors() []Descriptor {
 		{Name: cronjob.Name, Aliases: []string{"cronjob"}, New: newCronJob},
 		{Name: ttlafterfinished.Name, Aliases: []string{"ttl-after-finished"}, New: newTTLAfterFinished},
 		{Name: podgc.Name, Aliases: []string{"podgc"}, New: newPodGC},
+		{Name: nodelifecycle.Name, Aliases: []string{"nodelifecycle"}, New: newNodeLifecycle},
+		{Name: tainteviction.Name, New: newTaintEviction},
+		{Name: disruption.Name, Aliases: []string{"disruption"}, New: newDisruption},
+		{Name: podautoscaler.Name, Aliases: []string{"horizontalpodautoscaling"}, New: newHorizontalPodAutoscaler},
 	}
 }
 
@@ -137,4 +145,35 @@ func newTTLAfterFinished(cc ControllerContext) (Runnable, error) {
 func newPodGC(cc ControllerContext) (Runnable, error) {
 	return podgc.New(podgc.Config{Client: cc.Client, Pods: cc.Informers.Core().V1().Pods(), Nodes: cc.Informers.Core().V1().Nodes(),
 		TerminatedPodThreshold: cc.Config.TerminatedPodGCThreshold, Log: cc.Log})
+}
+
+func newNodeLifecycle(cc ControllerContext) (Runnable, error) {
+	return nodelifecycle.New(nodelifecycle.Config{Client: cc.Client, Nodes: cc.Informers.Core().V1().Nodes(),
+		Leases: cc.Informers.Coordination().V1().Leases(), Pods: cc.Informers.Core().V1().Pods(),
+		Recorder: cc.Recorder("node-controller"), MonitorPeriod: cc.Config.NodeMonitorPeriod,
+		MonitorGracePeriod: cc.Config.NodeMonitorGracePeriod, Workers: 8, Log: cc.Log})
+}
+
+func newTaintEviction(cc ControllerContext) (Runnable, error) {
+	return tainteviction.New(tainteviction.Config{Client: cc.Client, Nodes: cc.Informers.Core().V1().Nodes(),
+		Pods: cc.Informers.Core().V1().Pods(), Recorder: cc.Recorder(tainteviction.Name), Workers: 4, Log: cc.Log})
+}
+
+func newDisruption(cc ControllerContext) (Runnable, error) {
+	return disruption.New(disruption.Config{Client: cc.Client, Pods: cc.Informers.Core().V1().Pods(),
+		PodDisruptionBudgets: cc.Informers.Policy().V1().PodDisruptionBudgets(), ReplicationControllers: cc.Informers.Core().V1().ReplicationControllers(),
+		ReplicaSets: cc.Informers.Apps().V1().ReplicaSets(), Deployments: cc.Informers.Apps().V1().Deployments(),
+		StatefulSets: cc.Informers.Apps().V1().StatefulSets(), Scales: cc.Scales, Mapper: cc.RESTMapper, Discovery: cc.Discovery,
+		Recorder: cc.Recorder(disruption.Name), Workers: 2, Log: cc.Log})
+}
+
+func newHorizontalPodAutoscaler(cc ControllerContext) (Runnable, error) {
+	if cc.Scales == nil || cc.ResourceMetrics == nil {
+		cc.Log.Info("no scale or metrics client: the horizontal pod autoscaler does not run")
+		return nil, nil
+	}
+	return podautoscaler.New(podautoscaler.Config{Client: cc.Client, Autoscalers: cc.Informers.Autoscaling().V2().HorizontalPodAutoscalers(),
+		Pods: cc.Informers.Core().V1().Pods(), Scales: cc.Scales, Mapper: cc.RESTMapper,
+		Metrics: podautoscaler.ResourceMetrics{Client: cc.ResourceMetrics}, Recorder: cc.Recorder("horizontal-pod-autoscaler"),
+		SyncPeriod: cc.Config.HPASyncPeriod, Workers: 5, Log: cc.Log})
 }

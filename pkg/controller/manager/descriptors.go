@@ -15,6 +15,7 @@ import (
 	"github.com/minik8s/minik8s/pkg/controller/replication"
 	"github.com/minik8s/minik8s/pkg/controller/rootca"
 	"github.com/minik8s/minik8s/pkg/controller/serviceaccount"
+	"github.com/minik8s/minik8s/pkg/controller/statefulset"
 )
 
 // Descriptor is one controller the manager can run.
@@ -40,6 +41,7 @@ func Descriptors() []Descriptor {
 		{Name: garbagecollector.Name, Aliases: []string{"garbagecollector"}, New: newGarbageCollector},
 		{Name: deployment.Name, Aliases: []string{"deployment"}, New: newDeployment},
 		{Name: replication.Name, Aliases: []string{"replicationcontroller"}, New: newReplication},
+		{Name: statefulset.Name, Aliases: []string{"statefulset"}, New: newStatefulSet},
 		{Name: clusterroleaggregation.Name, Aliases: []string{"clusterrole-aggregation"}, New: newClusterRoleAggregation},
 	}
 }
@@ -100,6 +102,12 @@ func newDeployment(cc ControllerContext) (Runnable, error) {
 	return deployment.New(deployment.Config{Client: cc.Client, Deployments: cc.Informers.Apps().V1().Deployments(),
 		ReplicaSets: cc.Informers.Apps().V1().ReplicaSets(), Pods: cc.Informers.Core().V1().Pods(),
 		Recorder: cc.Recorder("deployment-controller"), Workers: 5, Log: cc.Log})
+}
+
+func newStatefulSet(cc ControllerContext) (Runnable, error) {
+	return statefulset.New(statefulset.Config{Client: cc.Client, StatefulSets: cc.Informers.Apps().V1().StatefulSets(),
+		Pods: cc.Informers.Core().V1().Pods(), Claims: cc.Informers.Core().V1().PersistentVolumeClaims(),
+		Revisions: cc.Informers.Apps().V1().ControllerRevisions(), Recorder: cc.Recorder("statefulset-controller"), Workers: 5, Log: cc.Log})
 }
 
 func newGarbageCollector(cc ControllerContext) (Runnable, error) {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/minik8s/minik8s/pkg/controller/clusterroleaggregation"
+	"github.com/minik8s/minik8s/pkg/controller/daemonset"
 	"github.com/minik8s/minik8s/pkg/controller/deployment"
 	"github.com/minik8s/minik8s/pkg/controller/garbagecollector"
 	"github.com/minik8s/minik8s/pkg/controller/namespace"
@@ -42,6 +43,7 @@ func Descriptors() []Descriptor {
 		{Name: deployment.Name, Aliases: []string{"deployment"}, New: newDeployment},
 		{Name: replication.Name, Aliases: []string{"replicationcontroller"}, New: newReplication},
 		{Name: statefulset.Name, Aliases: []string{"statefulset"}, New: newStatefulSet},
+		{Name: daemonset.Name, Aliases: []string{"daemonset"}, New: newDaemonSet},
 		{Name: clusterroleaggregation.Name, Aliases: []string{"clusterrole-aggregation"}, New: newClusterRoleAggregation},
 	}
 }
@@ -108,6 +110,12 @@ func newStatefulSet(cc ControllerContext) (Runnable, error) {
 	return statefulset.New(statefulset.Config{Client: cc.Client, StatefulSets: cc.Informers.Apps().V1().StatefulSets(),
 		Pods: cc.Informers.Core().V1().Pods(), Claims: cc.Informers.Core().V1().PersistentVolumeClaims(),
 		Revisions: cc.Informers.Apps().V1().ControllerRevisions(), Recorder: cc.Recorder("statefulset-controller"), Workers: 5, Log: cc.Log})
+}
+
+func newDaemonSet(cc ControllerContext) (Runnable, error) {
+	return daemonset.New(daemonset.Config{Client: cc.Client, DaemonSets: cc.Informers.Apps().V1().DaemonSets(),
+		Revisions: cc.Informers.Apps().V1().ControllerRevisions(), Pods: cc.Informers.Core().V1().Pods(),
+		Nodes: cc.Informers.Core().V1().Nodes(), Recorder: cc.Recorder("daemonset-controller"), Workers: 2, Log: cc.Log})
 }
 
 func newGarbageCollector(cc ControllerContext) (Runnable, error) {

@@ -8,21 +8,23 @@ import (
 
 	"github.com/minik8s/minik8s/pkg/controller/clusterroleaggregation"
 	"github.com/minik8s/minik8s/pkg/controller/cronjob"
+	"github.com/minik8s/minik8s/pkg/controller/daemonset"
 	"github.com/minik8s/minik8s/pkg/controller/deployment"
 	"github.com/minik8s/minik8s/pkg/controller/disruption"
 	"github.com/minik8s/minik8s/pkg/controller/garbagecollector"
 	"github.com/minik8s/minik8s/pkg/controller/job"
 	"github.com/minik8s/minik8s/pkg/controller/namespace"
 	"github.com/minik8s/minik8s/pkg/controller/nodeipam"
-	"github.com/minik8s/minik8s/pkg/controller/podgc"
 	"github.com/minik8s/minik8s/pkg/controller/nodelifecycle"
 	"github.com/minik8s/minik8s/pkg/controller/podautoscaler"
+	"github.com/minik8s/minik8s/pkg/controller/podgc"
 	"github.com/minik8s/minik8s/pkg/controller/replicaset"
 	"github.com/minik8s/minik8s/pkg/controller/replication"
 	"github.com/minik8s/minik8s/pkg/controller/rootca"
 	"github.com/minik8s/minik8s/pkg/controller/serviceaccount"
-	"github.com/minik8s/minik8s/pkg/controller/ttlafterfinished"
+	"github.com/minik8s/minik8s/pkg/controller/statefulset"
 	"github.com/minik8s/minik8s/pkg/controller/tainteviction"
+	"github.com/minik8s/minik8s/pkg/controller/ttlafterfinished"
 )
 
 // Descriptor is one controller the manager can run.
@@ -48,6 +50,8 @@ func Descriptors() []Descriptor {
 		{Name: garbagecollector.Name, Aliases: []string{"garbagecollector"}, New: newGarbageCollector},
 		{Name: deployment.Name, Aliases: []string{"deployment"}, New: newDeployment},
 		{Name: replication.Name, Aliases: []string{"replicationcontroller"}, New: newReplication},
+		{Name: statefulset.Name, Aliases: []string{"statefulset"}, New: newStatefulSet},
+		{Name: daemonset.Name, Aliases: []string{"daemonset"}, New: newDaemonSet},
 		{Name: clusterroleaggregation.Name, Aliases: []string{"clusterrole-aggregation"}, New: newClusterRoleAggregation},
 		{Name: job.Name, Aliases: []string{"job"}, New: newJob},
 		{Name: cronjob.Name, Aliases: []string{"cronjob"}, New: newCronJob},
@@ -116,6 +120,18 @@ func newDeployment(cc ControllerContext) (Runnable, error) {
 	return deployment.New(deployment.Config{Client: cc.Client, Deployments: cc.Informers.Apps().V1().Deployments(),
 		ReplicaSets: cc.Informers.Apps().V1().ReplicaSets(), Pods: cc.Informers.Core().V1().Pods(),
 		Recorder: cc.Recorder("deployment-controller"), Workers: 5, Log: cc.Log})
+}
+
+func newStatefulSet(cc ControllerContext) (Runnable, error) {
+	return statefulset.New(statefulset.Config{Client: cc.Client, StatefulSets: cc.Informers.Apps().V1().StatefulSets(),
+		Pods: cc.Informers.Core().V1().Pods(), Claims: cc.Informers.Core().V1().PersistentVolumeClaims(),
+		Revisions: cc.Informers.Apps().V1().ControllerRevisions(), Recorder: cc.Recorder("statefulset-controller"), Workers: 5, Log: cc.Log})
+}
+
+func newDaemonSet(cc ControllerContext) (Runnable, error) {
+	return daemonset.New(daemonset.Config{Client: cc.Client, DaemonSets: cc.Informers.Apps().V1().DaemonSets(),
+		Revisions: cc.Informers.Apps().V1().ControllerRevisions(), Pods: cc.Informers.Core().V1().Pods(),
+		Nodes: cc.Informers.Core().V1().Nodes(), Recorder: cc.Recorder("daemonset-controller"), Workers: 2, Log: cc.Log})
 }
 
 func newGarbageCollector(cc ControllerContext) (Runnable, error) {

@@ -345,8 +345,14 @@ func (h *Handler) lookupUpstream(name string, qtype uint16, orig *mdns.Msg, tcp 
 		if err != nil {
 			return nil
 		}
-		h.cache.put(key, resp)
 		raw = resp
+		// Served as the cache would serve it again: the same TTLs every time.
+		if it := h.cache.put(key, resp); it != nil {
+			var m msg
+			if m.start(make([]byte, maxMessage), q, maxMessage) && it.serve(&m, it.ttl, true) {
+				raw = m.finish()
+			}
+		}
 	}
 	var parsed mdns.Msg
 	if err := parsed.Unpack(raw); err != nil {

@@ -23,7 +23,9 @@ import (
 // fakeClock is a settable clock for cache expiry.
 type fakeClock struct{ offset atomic.Int64 }
 
-func (c *fakeClock) now() time.Time        { return time.Unix(1_700_000_000, 0).Add(time.Duration(c.offset.Load())) }
+func (c *fakeClock) now() time.Time {
+	return time.Unix(1_700_000_000, 0).Add(time.Duration(c.offset.Load()))
+}
 func (c *fakeClock) step(d time.Duration) { c.offset.Add(int64(d)) }
 
 // upstream is a fake resolver on loopback: it answers example.com A with
@@ -401,8 +403,10 @@ type recorder struct {
 	msg *mdns.Msg
 }
 
-func (r *recorder) LocalAddr() net.Addr  { return &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 53} }
-func (r *recorder) RemoteAddr() net.Addr { return &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000} }
+func (r *recorder) LocalAddr() net.Addr { return &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 53} }
+func (r *recorder) RemoteAddr() net.Addr {
+	return &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}
+}
 func (r *recorder) WriteMsg(m *mdns.Msg) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -67,7 +67,7 @@ func TestPodDNS(t *testing.T) {
 			searches: []string{"shop.svc.cluster.local", "svc.cluster.local", "cluster.local", "corp.example", "b.example"},
 			options:  []string{"ndots:2", "single-request-reopen"}},
 		{name: "more than three name servers are cut to three with a warning",
-			pod: pod(corev1.DNSClusterFirst, false, &corev1.PodDNSConfig{Nameservers: []string{"1.1.1.1", "8.8.8.8", "9.9.9.9"}}),
+			pod:        pod(corev1.DNSClusterFirst, false, &corev1.PodDNSConfig{Nameservers: []string{"1.1.1.1", "8.8.8.8", "9.9.9.9"}}),
 			clusterDNS: cluster, host: HostDNS{},
 			servers: []string{"10.96.0.10", "1.1.1.1", "8.8.8.8"}, searches: []string{"shop.svc.cluster.local", "svc.cluster.local", "cluster.local"},
 			options: []string{"ndots:5"}, warning: "Nameserver limits were exceeded"},

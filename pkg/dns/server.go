@@ -23,9 +23,10 @@ import (
 type ServerConfig struct {
 	Handler Config
 	Client  kubernetes.Interface
-	// Listen is the address of the UDP and TCP listeners; port 0 picks a
-	// free port, the same for both.
-	Listen netip.AddrPort
+	// Listen are the addresses of the UDP and TCP listeners (the node's
+	// address, loopback). Port 0 on the first picks a free port, which the
+	// others then use too.
+	Listen []netip.AddrPort
 	// MetricsPort serves /metrics on Listen's address; 0 picks a free port, -1 serves none.
 	MetricsPort int
 	// Bound is called once listening, with the address and metrics port
@@ -41,10 +42,15 @@ func (c *ServerConfig) Validate() error {
 	switch {
 	case c.Client == nil:
 		return errors.New("cluster DNS: an API client is required")
-	case !c.Listen.Addr().IsValid():
+	case len(c.Listen) == 0:
 		return errors.New("cluster DNS: a listen address is required")
 	case c.MetricsPort < -1 || c.MetricsPort > 65535:
 		return fmt.Errorf("cluster DNS: metrics port %d is out of range", c.MetricsPort)
+	}
+	for _, a := range c.Listen {
+		if !a.Addr().IsValid() {
+			return errors.New("cluster DNS: a listen address is invalid")
+		}
 	}
 	return nil
 }
@@ -94,26 +100,24 @@ func (s *Server) Run(ctx context.Context) error {
 	if !cache.WaitForCacheSync(ctx.Done(), s.w.synced...) {
 		return nil
 	}
-	var udp net.PacketConn
-	var tcp net.Listener
-	for delay := time.Second; ; delay = min(delay*2, 30*time.Second) {
-		var err error
-		udp, tcp, err = listen(ctx, s.cfg.Listen)
-		if err == nil {
-			break
+	var servers []*mdns.Server
+	var bound netip.AddrPort
+	for i, addr := range s.cfg.Listen {
+		if i > 0 {
+			addr = netip.AddrPortFrom(addr.Addr(), bound.Port())
 		}
-		s.log.Error("cluster DNS cannot listen, retrying", "address", s.cfg.Listen.String(), "in", delay, "err", err)
-		select {
-		case <-ctx.Done():
+		udp, tcp, err := s.listenRetrying(ctx, addr)
+		if err != nil {
+			closeAll(servers)
 			return nil
-		case <-time.After(delay):
 		}
-	}
-	bound := udp.LocalAddr().(*net.UDPAddr).AddrPort()
-	bound = netip.AddrPortFrom(bound.Addr().Unmap(), bound.Port())
-	servers := []*mdns.Server{
-		{PacketConn: udp, Handler: s.h, UDPSize: 4096},
-		{Listener: tcp, Handler: s.h, ReadTimeout: 2 * time.Second, IdleTimeout: func() time.Duration { return 10 * time.Second }},
+		if i == 0 {
+			b := udp.LocalAddr().(*net.UDPAddr).AddrPort()
+			bound = netip.AddrPortFrom(b.Addr().Unmap(), b.Port())
+		}
+		servers = append(servers,
+			&mdns.Server{PacketConn: udp, Handler: s.h, UDPSize: 4096},
+			&mdns.Server{Listener: tcp, Handler: s.h, ReadTimeout: 2 * time.Second, IdleTimeout: func() time.Duration { return 10 * time.Second }})
 	}
 	errc := make(chan error, len(servers)+1)
 	for _, srv := range servers {
@@ -138,7 +142,7 @@ func (s *Server) Run(ctx context.Context) error {
 			}()
 		}
 	}
-	s.log.Info("cluster DNS listening", "address", bound.String(), "domain", s.cfg.Handler.Domain, "upstreams", fmt.Sprint(s.cfg.Handler.Upstreams))
+	s.log.Info("cluster DNS listening", "addresses", fmt.Sprint(s.cfg.Listen), "port", bound.Port(), "domain", s.cfg.Handler.Domain, "upstreams", fmt.Sprint(s.cfg.Handler.Upstreams))
 	if s.cfg.Bound != nil {
 		go s.cfg.Bound(ctx, bound, metricsPort)
 	}
@@ -147,11 +151,7 @@ func (s *Server) Run(ctx context.Context) error {
 	case <-ctx.Done():
 	case runErr = <-errc:
 	}
-	for _, srv := range servers {
-		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_ = srv.ShutdownContext(sctx)
-		cancel()
-	}
+	shutdownAll(servers)
 	if metricsSrv != nil {
 		_ = metricsSrv.Close()
 	}
@@ -159,6 +159,42 @@ func (s *Server) Run(ctx context.Context) error {
 		return nil
 	}
 	return fmt.Errorf("cluster DNS: %w", runErr)
+}
+
+// listenRetrying binds addr until it can or ctx ends (nil, nil, ctx.Err()).
+func (s *Server) listenRetrying(ctx context.Context, addr netip.AddrPort) (net.PacketConn, net.Listener, error) {
+	for delay := time.Second; ; delay = min(delay*2, 30*time.Second) {
+		udp, tcp, err := listen(ctx, addr)
+		if err == nil {
+			return udp, tcp, nil
+		}
+		s.log.Error("cluster DNS cannot listen, retrying", "address", addr.String(), "in", delay, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		case <-time.After(delay):
+		}
+	}
+}
+
+// closeAll closes the sockets of servers that never started.
+func closeAll(servers []*mdns.Server) {
+	for _, srv := range servers {
+		if srv.PacketConn != nil {
+			srv.PacketConn.Close()
+		}
+		if srv.Listener != nil {
+			srv.Listener.Close()
+		}
+	}
+}
+
+func shutdownAll(servers []*mdns.Server) {
+	for _, srv := range servers {
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_ = srv.ShutdownContext(sctx)
+		cancel()
+	}
 }
 
 // listen binds UDP and TCP on one address (with port 0, one free port for both).

@@ -96,7 +96,7 @@ func startServer(t *testing.T, objs ...runtime.Object) *fixture {
 	cfg := ServerConfig{
 		Handler: Config{Domain: "cluster.local", TTL: 5, ClusterDNS: []netip.Addr{netip.MustParseAddr("10.96.0.10")},
 			Upstreams: []netip.AddrPort{f.up.addr}, ForwardTimeout: time.Second, Cache: DefaultCache, Now: f.clock.now},
-		Client: f.client, Listen: netip.MustParseAddrPort("127.0.0.1:0"), MetricsPort: -1,
+		Client: f.client, Listen: []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:0")}, MetricsPort: -1,
 	}
 	bound := make(chan netip.AddrPort, 1)
 	cfg.Bound = func(_ context.Context, a netip.AddrPort, _ int) { bound <- a }

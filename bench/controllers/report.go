@@ -9,13 +9,13 @@ import (
 
 func report(out io.Writer, rs []result) {
 	tw := tabwriter.NewWriter(out, 0, 8, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "target\tstep\twall\tpods/s\tcontrollers CPU/pod\trest of control plane CPU/pod\t")
+	fmt.Fprintln(tw, "target\tstep\twall\tpods/s\tcontrollers CPU/pod\trest of control plane CPU/pod\tDeployment+RS writes\t")
 	for _, r := range rs {
 		for _, s := range steps(r) {
-			fmt.Fprintf(tw, "%s\t%s\t%v\t%.0f\t%.2f ms\t%.2f ms\t\n", r.target, s.name, s.p.wall.Round(time.Millisecond),
-				float64(r.replicas)/s.p.wall.Seconds(), perPod(s.p.controllersCPU, r.replicas), perPod(s.p.restCPU, r.replicas))
+			fmt.Fprintf(tw, "%s\t%s\t%v\t%.0f\t%.2f ms\t%.2f ms\t%d\t\n", r.target, s.name, s.p.wall.Round(time.Millisecond),
+				float64(r.replicas)/s.p.wall.Seconds(), perPod(s.p.controllersCPU, r.replicas), perPod(s.p.restCPU, r.replicas), s.p.writes)
 		}
-		fmt.Fprintf(tw, "%s\tscale-up: all pods created / bound\t%v / %v\t\t\t\t\n", r.target,
+		fmt.Fprintf(tw, "%s\tscale-up: all pods created / bound\t%v / %v\t\t\t\t\t\n", r.target,
 			r.scaleUp.created.Round(time.Millisecond), r.scaleUp.bound.Round(time.Millisecond))
 	}
 	tw.Flush()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -12,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
@@ -33,6 +35,9 @@ type phase struct {
 	controllersCPU time.Duration
 	restCPU        time.Duration
 	created, bound time.Duration // scale-up only: when every pod existed, and was bound
+	// writes counts the updates of the Deployment and its ReplicaSets (spec and
+	// status) during the step, as their watch saw them.
+	writes int64
 }
 
 // result is one target's run.
@@ -88,10 +93,16 @@ func run(ctx context.Context, t *target, nodes, replicas int, timeout time.Durat
 		return res, err
 	}
 	defer counter.stop()
+	writes, err := countWrites(ctx, cs)
+	if err != nil {
+		return res, err
+	}
+	defer writes.stop()
 
 	fmt.Fprintf(os.Stderr, "%s: scale 0 → %d\n", t.name, replicas)
 	stopProfiles := prof.cpu(ctx, t, cs, "scale-up")
 	m := t.meter()
+	w0 := writes.n.Load()
 	start := time.Now()
 	scale := &autoscalingv1.Scale{ObjectMeta: metav1.ObjectMeta{Name: deploymentName, Namespace: benchNamespace}, Spec: autoscalingv1.ScaleSpec{Replicas: int32(replicas)}}
 	if _, err := cs.AppsV1().Deployments(benchNamespace).UpdateScale(ctx, deploymentName, scale, metav1.UpdateOptions{}); err != nil {
@@ -101,6 +112,7 @@ func run(ctx context.Context, t *target, nodes, replicas int, timeout time.Durat
 		return res, fmt.Errorf("scale up: %w", err)
 	}
 	res.scaleUp = m.done(start)
+	res.scaleUp.writes = writes.n.Load() - w0
 	stopProfiles()
 	prof.heap(t, "with-pods")
 	res.scaleUp.created, res.scaleUp.bound = counter.createdAll.Sub(start), counter.boundAll.Sub(start)
@@ -110,16 +122,15 @@ func run(ctx context.Context, t *target, nodes, replicas int, timeout time.Durat
 
 	fmt.Fprintf(os.Stderr, "%s: rolling update of %d\n", t.name, replicas)
 	m = t.meter()
+	w0 = writes.n.Load()
 	start = time.Now()
-	cur, err := cs.AppsV1().Deployments(benchNamespace).Get(ctx, deploymentName, metav1.GetOptions{})
+	// As `kubectl set image` does it: a patch, which no status write conflicts with.
+	patch := fmt.Sprintf(`{"spec":{"template":{"spec":{"containers":[{"name":"app","image":%q}]}}}}`, imageV2)
+	cur, err := cs.AppsV1().Deployments(benchNamespace).Patch(ctx, deploymentName, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{})
 	if err != nil {
 		return res, err
 	}
-	cur.Spec.Template.Spec.Containers[0].Image = imageV2
 	stopProfiles = prof.cpu(ctx, t, cs, "rollout")
-	if cur, err = cs.AppsV1().Deployments(benchNamespace).Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
-		return res, err
-	}
 	if err := waitRollout(ctx, cs, cur.Generation, replicas, timeout); err != nil {
 		return res, fmt.Errorf("rolling update: %w", err)
 	}
@@ -127,6 +138,7 @@ func run(ctx context.Context, t *target, nodes, replicas int, timeout time.Durat
 		return res, fmt.Errorf("rolling update: %w", err)
 	}
 	res.rollout = m.done(start)
+	res.rollout.writes = writes.n.Load() - w0
 	stopProfiles()
 	if _, p, _ := proc.Memory(pid); mib(p) > res.peak {
 		res.peak = mib(p)
@@ -299,6 +311,43 @@ func (c *podCounter) waitRunning(image string, n int, timeout time.Duration) err
 		case <-deadline:
 			return fmt.Errorf("%d of %d pods running %s (%d pods) after %s", running, n, image, total, timeout)
 		}
+	}
+}
+
+// writeCounter counts the modifications of Deployments and ReplicaSets in the
+// namespace.
+type writeCounter struct {
+	n  atomic.Int64
+	ws []watch.Interface
+}
+
+func countWrites(ctx context.Context, cs kubernetes.Interface) (*writeCounter, error) {
+	c := &writeCounter{}
+	dw, err := cs.AppsV1().Deployments(benchNamespace).Watch(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	rw, err := cs.AppsV1().ReplicaSets(benchNamespace).Watch(ctx, metav1.ListOptions{})
+	if err != nil {
+		dw.Stop()
+		return nil, err
+	}
+	c.ws = []watch.Interface{dw, rw}
+	for _, w := range c.ws {
+		go func() {
+			for ev := range w.ResultChan() {
+				if ev.Type == watch.Modified || ev.Type == watch.Added {
+					c.n.Add(1)
+				}
+			}
+		}()
+	}
+	return c, nil
+}
+
+func (c *writeCounter) stop() {
+	for _, w := range c.ws {
+		w.Stop()
 	}
 }
 

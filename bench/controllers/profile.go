@@ -53,6 +53,9 @@ func (p profiler) heap(t *target, when string) {
 	}
 	data, err := get(context.Background(), "http://127.0.0.1:"+strconv.Itoa(p.port)+"/debug/pprof/heap")
 	p.save(fmt.Sprintf("%s-controllers-heap-%s.pprof", t.name, when), data, err)
+	// The text form ends with the runtime's memory statistics.
+	data, err = get(context.Background(), "http://127.0.0.1:"+strconv.Itoa(p.port)+"/debug/pprof/heap?debug=1")
+	p.save(fmt.Sprintf("%s-controllers-heap-%s.txt", t.name, when), data, err)
 }
 
 func (p profiler) save(name string, data []byte, err error) {

@@ -33,7 +33,7 @@ func main() {
 	timeout := flag.Duration("timeout", 10*time.Minute, "longest wait for one step")
 	pprofPort := flag.Int("pprof-port", 0, "serve the minik8s controller manager's profiles on this port (0: off)")
 	skipMinik8s := flag.Bool("skip-minik8s", false, "run upstream only")
-	profileDir := flag.String("profile-dir", "", "save CPU profiles of the API servers and of minik8s's controller manager (with -pprof-port) during the scale-up and the rollout, and its heap after the scale-up, here")
+	profileDir := flag.String("profile-dir", "", "save CPU profiles of the API servers and of minik8s's controller manager (with -pprof-port) during each step, and its heap after the scale-up, here")
 	flag.Parse()
 
 	ctx := context.Background()

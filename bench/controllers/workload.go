@@ -147,6 +147,7 @@ func run(ctx context.Context, t *target, nodes, replicas int, timeout time.Durat
 
 	fmt.Fprintf(os.Stderr, "%s: delete namespace of %d pods\n", t.name, replicas)
 	counter.stop()
+	stopProfiles = prof.cpu(ctx, t, cs, "delete")
 	m = t.meter()
 	start = time.Now()
 	if err := cs.CoreV1().Namespaces().Delete(ctx, benchNamespace, metav1.DeleteOptions{}); err != nil {
@@ -159,6 +160,7 @@ func run(ctx context.Context, t *target, nodes, replicas int, timeout time.Durat
 		return res, fmt.Errorf("namespace deletion: %w", err)
 	}
 	res.nsDelete = m.done(start)
+	stopProfiles()
 	if _, p, _ := proc.Memory(pid); mib(p) > res.peak {
 		res.peak = mib(p)
 	}

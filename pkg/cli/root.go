@@ -20,6 +20,7 @@ func NewRoot() *cobra.Command {
 	root.AddCommand(newImageCommand())
 	root.AddCommand(newAgentCommand())
 	root.AddCommand(newSchedulerCommand())
+	root.AddCommand(newControllerManagerCommand())
 	root.AddCommand(newWhyCommand())
 	root.AddCommand(newSimCommand())
 	return root

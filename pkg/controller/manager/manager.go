@@ -46,10 +46,16 @@ func Factory(env *server.Env) (server.Component, error) {
 		CAPEM: env.CAPEM, Disabled: env.Config.DisableControllers, TerminatedPodGCThreshold: env.Config.TerminatedPodGCThreshold,
 		NodeMonitorPeriod: env.Config.NodeMonitorPeriod, NodeMonitorGracePeriod: env.Config.NodeMonitorGracePeriod,
 		HPASyncPeriod: env.Config.HPASyncPeriod}
+	return New(env.Loopback, cfg, env.Logger.With("component", "controller-manager"))
+}
+
+// New builds the manager for any cluster reachable with rc as a cluster admin:
+// the server's loopback, or a kubeconfig (`minik8s controller-manager`).
+func New(loopback *rest.Config, cfg Config, log *slog.Logger) (*Manager, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	rc := *env.Loopback
+	rc := *loopback
 	rc.UserAgent = "minik8s-controller-manager"
 	// Deprecation warnings are for users; the collector lists every resource.
 	rc.WarningHandler = rest.NoWarnings{}
@@ -61,7 +67,7 @@ func Factory(env *server.Env) (server.Component, error) {
 	if err != nil {
 		return nil, fmt.Errorf("metadata client: %w", err)
 	}
-	return &Manager{client: client, metadata: md, rest: &rc, cfg: cfg, log: env.Logger.With("component", "controller-manager")}, nil
+	return &Manager{client: client, metadata: md, rest: &rc, cfg: cfg, log: log}, nil
 }
 
 // Name implements server.Component.

@@ -374,3 +374,30 @@ func TestHandlersEnqueueTheOwnerOrTheMatchingSets(t *testing.T) {
 		t.Error("a resync queued the owner")
 	}
 }
+
+// A terminating namespace refuses every create: the first refusal ends the
+// slow start (not 1+2+4+... refused requests), is no error, and leaves no
+// creation awaited.
+func TestATerminatingNamespaceStopsTheSlowStartAtTheFirstRefusal(t *testing.T) {
+	rs := newRS("web", 100)
+	f := newFixture(t, rs)
+	var calls atomic.Int32
+	f.client.PrependReactor("create", "pods", func(clienttesting.Action) (bool, runtime.Object, error) {
+		calls.Add(1)
+		err := apierrors.NewForbidden(schema.GroupResource{Resource: "pods"}, "", errors.New("unable to create new content in namespace ns because it is being terminated"))
+		err.ErrStatus.Details.Causes = []metav1.StatusCause{{Type: corev1.NamespaceTerminatingCause, Message: "namespace ns is being terminated", Field: "metadata.namespace"}}
+		return true, nil, err
+	})
+	if err := f.sync("ns/web"); err != nil {
+		t.Fatal(err)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("%d creates attempted, want 1", n)
+	}
+	if adds, _ := f.ctrl.exp.Pending("ns/web"); adds != 0 {
+		t.Errorf("expecting %d creations, want none", adds)
+	}
+	if got := f.events(); len(got) != 0 {
+		t.Errorf("events %v", got)
+	}
+}

@@ -96,14 +96,16 @@ func (c *Controller) manage(ctx context.Context, key string, rs *appsv1.ReplicaS
 		ref := controllerref.Ref(rs, c.cfg.Source.Kind())
 		created, err := podcontrol.SlowStartBatch(n, podcontrol.SlowStartInitialBatchSize, func() error {
 			_, err := c.control.Create(ctx, rs.Namespace, &rs.Spec.Template, rs, rs.Name, &ref)
-			if apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause) {
-				return nil // nothing will be created there again
-			}
 			return err
 		})
 		// The creations not attempted or refused will never be observed.
 		for i := created; i < n; i++ {
 			c.exp.CreationObserved(key)
+		}
+		if apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause) {
+			// Nothing will be created there again: the refusal ends the slow
+			// start (rather than 1+2+4+... more refusals) and is no failure.
+			return nil
 		}
 		return err
 	case diff > 0:

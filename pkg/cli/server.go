@@ -56,6 +56,7 @@ func newServerCommand() *cobra.Command {
 	f.StringVar(&cfg.Token, "token", "", "shared secret agents join with (generated if empty)")
 	f.StringSliceVar(&cfg.AuthorizationModes, "authorization-mode", []string{"Node", "RBAC"}, "authorizers asked in turn after the system:masters bypass: Node, RBAC, AlwaysAllow, AlwaysDeny")
 	f.BoolVar(&cfg.AnonymousAuth, "anonymous-auth", true, "serve requests without credentials as system:anonymous, who may read /healthz, /livez, /readyz and /version only; false refuses them with 401")
+	f.StringVar(&cfg.EncryptionProviderConfig, "encryption-provider-config", "", "EncryptionConfiguration file (apiserver.config.k8s.io/v1) saying how resources are encrypted in etcd; empty encrypts Secrets with a key generated into <data-dir>/server/cred/encryption-config.yaml")
 	f.StringVar(&cfg.Agent.NodeName, "node-name", "", "name of the local node (the host name if empty)")
 	f.StringVar(&cfg.Agent.ContainerRuntimeEndpoint, "container-runtime-endpoint", "", "CRI socket of an existing runtime; empty runs containerd")
 	f.StringVar(&cfg.Agent.Bridge, "cni-bridge", "cni0", "Linux bridge of the pod network")

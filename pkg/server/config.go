@@ -60,6 +60,9 @@ type Config struct {
 	// AuthorizationModes are the authorizers asked in turn after the
 	// system:masters bypass: Node, RBAC, AlwaysAllow, AlwaysDeny.
 	AuthorizationModes []string
+	// EncryptionProviderConfig is an EncryptionConfiguration file; empty uses
+	// (and first creates) the data dir's, which encrypts Secrets.
+	EncryptionProviderConfig string
 	// AgentArgs configures the local agent when it runs.
 	Agent AgentOptions
 }
@@ -122,3 +125,6 @@ func (c *Config) joinTokenFile() string { return filepath.Join(c.DataDir, "serve
 func (c *Config) kubeconfig() string    { return filepath.Join(c.DataDir, "kubeconfig.yaml") }
 func (c *Config) agentDir() string      { return filepath.Join(c.DataDir, "agent") }
 func (c *Config) credDir() string       { return filepath.Join(c.DataDir, "server", "cred") }
+func (c *Config) encryptionConfigFile() string {
+	return filepath.Join(c.credDir(), "encryption-config.yaml")
+}

@@ -126,8 +126,12 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	enc, err := loadEncryption(&cfg)
+	if err != nil {
+		return err
+	}
 	store, err := storage.New(storage.Config{Client: client, Prefix: "/registry", SingleWriter: singleWriter,
-		CompactInterval: 5 * time.Minute, Logger: log.With("component", "storage")})
+		CompactInterval: 5 * time.Minute, Transformers: enc.For, Logger: log.With("component", "storage")})
 	if err != nil {
 		return err
 	}

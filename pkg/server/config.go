@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/minik8s/minik8s/pkg/audit"
 	"github.com/minik8s/minik8s/pkg/kubelet/logs"
 )
 
@@ -63,6 +64,10 @@ type Config struct {
 	// EncryptionProviderConfig is an EncryptionConfiguration file; empty uses
 	// (and first creates) the data dir's, which encrypts Secrets.
 	EncryptionProviderConfig string
+	// AuditPolicyFile is an audit.k8s.io/v1 Policy; with AuditLog.Path set,
+	// requests are audited.
+	AuditPolicyFile string
+	AuditLog        audit.LogConfig
 	// AgentArgs configures the local agent when it runs.
 	Agent AgentOptions
 }
@@ -108,6 +113,11 @@ func (c *Config) Validate() error {
 	}
 	if c.NodeMonitorPeriod < 0 || c.NodeMonitorGracePeriod < 0 || c.HPASyncPeriod < 0 {
 		return errors.New("--node-monitor-period, --node-monitor-grace-period and --horizontal-pod-autoscaler-sync-period must not be negative")
+	}
+	if c.AuditLog.Path != "" {
+		if err := c.AuditLog.Validate(); err != nil {
+			return err
+		}
 	}
 	for _, cidr := range []string{c.ServiceCIDR, c.ClusterCIDR} {
 		if _, _, err := net.ParseCIDR(cidr); err != nil {

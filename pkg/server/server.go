@@ -163,6 +163,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	for p, h := range oidcHandlers(signer, url) {
 		extra[p] = h
 	}
+	auditor, closeAudit, err := newAuditor(&cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeAudit()
 	var policyReady atomic.Bool
 	api, err := apiserver.New(apiserver.Config{
 		Store: store, Registry: reg, Address: addr, ServingCert: serving, ClientCA: pool,
@@ -180,6 +185,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Extra:           extra,
 		Unauthenticated: map[string]http.Handler{CACertsPath: caHandler(crt.ca)},
 		Connect:         apiserver.NewKubeletConnector(reg, kubeletClient, log),
+		Auditor:         auditor,
 		Logger:          log.With("component", "apiserver"),
 	})
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/minik8s/minik8s/pkg/audit"
 	"github.com/minik8s/minik8s/pkg/auth"
 	"github.com/minik8s/minik8s/pkg/auth/authorizer"
 )
@@ -124,7 +125,14 @@ func requestAttributes(r *http.Request, info *requestInfo, u *User) Attributes {
 
 // authorize asks the authorizer about a request; a refusal is upstream's 403.
 func (s *Server) authorize(ctx context.Context, a Attributes) error {
+	return s.authorizeAudited(ctx, a, nil)
+}
+
+// authorizeAudited authorizes and records the decision in the audit event q
+// (nil when the request is not audited).
+func (s *Server) authorizeAudited(ctx context.Context, a Attributes, q *audit.Request) error {
 	d, reason, err := s.cfg.Authorizer.Authorize(ctx, a)
+	q.Authorized(d == authorizer.Allow, reason)
 	if d == authorizer.Allow {
 		return nil
 	}

@@ -25,6 +25,7 @@ import (
 
 	"golang.org/x/net/http2"
 
+	"github.com/minik8s/minik8s/pkg/audit"
 	"github.com/minik8s/minik8s/pkg/auth/serviceaccount"
 	"github.com/minik8s/minik8s/pkg/registry"
 	"github.com/minik8s/minik8s/pkg/storage"
@@ -64,6 +65,8 @@ type Config struct {
 	// Connect handles streaming subresources (pods/log, exec, attach, portforward,
 	// proxy) that a node answers; nil answers 404.
 	Connect ConnectHandler
+	// Auditor records requests in the audit log; nil records nothing.
+	Auditor *audit.Auditor
 	Logger  *slog.Logger
 }
 
@@ -216,19 +219,47 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	user, err := s.authenticate(r)
 	if err != nil {
+		if s.cfg.Auditor != nil {
+			attrs := requestAttributes(r, &info, nil)
+			s.cfg.Auditor.FailedAuthentication(rec, r, &attrs, start)
+		}
 		writeError(rec, r, apierrors.NewUnauthorized(err.Error()))
 		return
 	}
+	requester := user
 	if user, err = s.impersonate(r.Context(), r, user); err != nil {
 		writeError(rec, r, err)
 		return
 	}
 	ctx := WithUser(r.Context(), user)
 	r = r.WithContext(ctx)
-	if err := s.authorize(ctx, requestAttributes(r, &info, user)); err != nil {
-		writeError(rec, r, err)
+	attrs := requestAttributes(r, &info, user)
+	if s.cfg.Auditor != nil {
+		if q, ar := s.cfg.Auditor.Begin(rec, r, &attrs, requester, user, start); q != nil {
+			// The reason of an allow costs a little; the audit log records it.
+			attrs.Explain = true
+			aw := q.Writer(rec, isLongRunning(&info))
+			completed := false
+			defer func() { q.End(aw, !completed) }()
+			s.authorizeAndRoute(aw, ar, attrs, info, q)
+			completed = true
+			return
+		}
+	}
+	s.authorizeAndRoute(rec, r, attrs, info, nil)
+}
+
+// authorizeAndRoute serves a request once its caller is known.
+func (s *Server) authorizeAndRoute(w http.ResponseWriter, r *http.Request, attrs Attributes, info requestInfo, q *audit.Request) {
+	if err := s.authorizeAudited(r.Context(), attrs, q); err != nil {
+		writeError(w, r, err)
 		return
 	}
+	s.route(w, r, info)
+}
+
+// route serves an authorized request.
+func (s *Server) route(rec http.ResponseWriter, r *http.Request, info requestInfo) {
 	if info.IsResource && info.Group == metricsGroup {
 		s.serveMetrics(rec, r, info)
 		return

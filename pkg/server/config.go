@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/minik8s/minik8s/pkg/audit"
 	"github.com/minik8s/minik8s/pkg/kubelet/logs"
 )
 
@@ -70,6 +71,13 @@ type Config struct {
 	// AuthorizationModes are the authorizers asked in turn after the
 	// system:masters bypass: Node, RBAC, AlwaysAllow, AlwaysDeny.
 	AuthorizationModes []string
+	// EncryptionProviderConfig is an EncryptionConfiguration file; empty uses
+	// (and first creates) the data dir's, which encrypts Secrets.
+	EncryptionProviderConfig string
+	// AuditPolicyFile is an audit.k8s.io/v1 Policy; with AuditLog.Path set,
+	// requests are audited.
+	AuditPolicyFile string
+	AuditLog        audit.LogConfig
 	// AgentArgs configures the local agent when it runs.
 	Agent AgentOptions
 }
@@ -115,6 +123,11 @@ func (c *Config) Validate() error {
 	}
 	if c.NodeMonitorPeriod < 0 || c.NodeMonitorGracePeriod < 0 || c.HPASyncPeriod < 0 {
 		return errors.New("--node-monitor-period, --node-monitor-grace-period and --horizontal-pod-autoscaler-sync-period must not be negative")
+	}
+	if c.AuditLog.Path != "" {
+		if err := c.AuditLog.Validate(); err != nil {
+			return err
+		}
 	}
 	for _, cidr := range []string{c.ServiceCIDR, c.ClusterCIDR} {
 		if _, _, err := net.ParseCIDR(cidr); err != nil {
@@ -188,3 +201,6 @@ func (c *Config) joinTokenFile() string { return filepath.Join(c.DataDir, "serve
 func (c *Config) kubeconfig() string    { return filepath.Join(c.DataDir, "kubeconfig.yaml") }
 func (c *Config) agentDir() string      { return filepath.Join(c.DataDir, "agent") }
 func (c *Config) credDir() string       { return filepath.Join(c.DataDir, "server", "cred") }
+func (c *Config) encryptionConfigFile() string {
+	return filepath.Join(c.credDir(), "encryption-config.yaml")
+}

@@ -129,8 +129,12 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	enc, err := loadEncryption(&cfg)
+	if err != nil {
+		return err
+	}
 	store, err := storage.New(storage.Config{Client: client, Prefix: "/registry", SingleWriter: singleWriter,
-		CompactInterval: 5 * time.Minute, Logger: log.With("component", "storage")})
+		CompactInterval: 5 * time.Minute, Transformers: enc.For, Logger: log.With("component", "storage")})
 	if err != nil {
 		return err
 	}
@@ -162,6 +166,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	for p, h := range oidcHandlers(signer, url) {
 		extra[p] = h
 	}
+	auditor, closeAudit, err := newAuditor(&cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeAudit()
 	var policyReady atomic.Bool
 	api, err := apiserver.New(apiserver.Config{
 		Store: store, Registry: reg, Address: addr, ServingCert: serving, ClientCA: pool,
@@ -179,6 +188,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Extra:           extra,
 		Unauthenticated: map[string]http.Handler{CACertsPath: caHandler(crt.ca)},
 		Connect:         apiserver.NewKubeletConnector(reg, kubeletClient, log),
+		Auditor:         auditor,
 		Logger:          log.With("component", "apiserver"),
 	})
 	if err != nil {

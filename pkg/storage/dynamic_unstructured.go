@@ -41,14 +41,14 @@ func (s *Store) RegisterDynamic(ctx context.Context, opts ResourceOptions) (*Res
 		return nil, fmt.Errorf("load %s: %w", r.prefix, err)
 	}
 	for _, kv := range resp.Kvs {
-		obj, err := r.decode(kv.Value, kv.ModRevision)
+		e, err := r.decodeStored(string(kv.Key), kv.Value, kv.ModRevision)
 		if err != nil {
 			s.log.Error("skipping undecodable object", "key", string(kv.Key), "err", err)
 			continue
 		}
 		r.mu.Lock()
 		if cur := r.items[string(kv.Key)]; cur == nil || cur.rev < kv.ModRevision {
-			r.items[string(kv.Key)] = &entry{obj: obj, data: kv.Value, rev: kv.ModRevision}
+			r.items[string(kv.Key)] = e
 			r.sorted = nil
 		}
 		r.mu.Unlock()

@@ -95,11 +95,7 @@ func (r *Resource) getLatest(ctx context.Context, key string) (*entry, error) {
 		return nil, nil
 	}
 	kv := resp.Kvs[0]
-	obj, err := r.decode(kv.Value, kv.ModRevision)
-	if err != nil {
-		return nil, err
-	}
-	return &entry{obj: obj, data: kv.Value, rev: kv.ModRevision}, nil
+	return r.decodeStored(key, kv.Value, kv.ModRevision)
 }
 
 // List returns the objects selected by o.
@@ -278,13 +274,13 @@ func (r *Resource) listFromEtcd(ctx context.Context, o ListOptions) (*ListResult
 				return res, nil
 			}
 			lastKey = string(kv.Key)
-			obj, err := r.decode(kv.Value, kv.ModRevision)
+			e, err := r.decodeStored(lastKey, kv.Value, kv.ModRevision)
 			if err != nil {
 				r.s.log.Error("skipping undecodable object", "key", lastKey, "err", err)
 				continue
 			}
-			if o.Predicate.Matches(obj) {
-				res.Items = append(res.Items, obj)
+			if o.Predicate.Matches(e.obj) {
+				res.Items = append(res.Items, e.obj)
 			}
 		}
 		if !resp.More || len(resp.Kvs) == 0 {

@@ -66,8 +66,11 @@ func DefaultAttrs(obj runtime.Object) (labels.Set, fields.Set, error) {
 // entry is one object as the cache holds it. obj is never mutated once stored.
 type entry struct {
 	obj  runtime.Object
-	data []byte
+	data []byte // as encoded, before any transformation for etcd
 	rev  int64
+	// stale: etcd holds the value under an old key or unencrypted, so the next
+	// update rewrites it even if nothing else changes.
+	stale bool
 	// proto caches obj's protobuf message (no envelope), made on first need.
 	proto atomic.Pointer[[]byte]
 }
@@ -119,13 +122,15 @@ type Resource struct {
 	watchers map[*Watcher]struct{}
 	// observers hear of every change first, synchronously (see Observe).
 	observers []*observer
+	// transformer encrypts values at rest; nil stores them as they are.
+	transformer Transformer
 	// applied is the revision of the last event applied to items. It can be ahead
 	// of the store's progress, which advances once a whole etcd response is applied.
 	applied int64
 }
 
 func newResource(s *Store, opts ResourceOptions) *Resource {
-	return &Resource{
+	r := &Resource{
 		s:        s,
 		opts:     opts,
 		prefix:   s.cfg.Prefix + "/" + opts.KeyPrefix + "/",
@@ -133,6 +138,10 @@ func newResource(s *Store, opts ResourceOptions) *Resource {
 		history:  newEventRing(s.cfg.WatchHistory),
 		watchers: map[*Watcher]struct{}{},
 	}
+	if s.cfg.Transformers != nil {
+		r.transformer = s.cfg.Transformers(opts.GroupResource)
+	}
+	return r
 }
 
 // GroupResource names the resource.
@@ -194,12 +203,12 @@ func (r *Resource) encode(obj runtime.Object) ([]byte, error) {
 
 // load puts an object read at start into the cache.
 func (r *Resource) load(key string, data []byte, rev int64) error {
-	obj, err := r.decode(data, rev)
+	e, err := r.decodeStored(key, data, rev)
 	if err != nil {
 		return err
 	}
 	r.mu.Lock()
-	r.items[key] = &entry{obj: obj, data: data, rev: rev}
+	r.items[key] = e
 	r.sorted = nil
 	r.mu.Unlock()
 	return nil
@@ -221,12 +230,13 @@ func (r *Resource) apply(ev *clientv3.Event) {
 	var e *Event
 	switch ev.Type {
 	case mvccpb.PUT:
-		obj, err := r.decode(ev.Kv.Value, rev)
+		cur, err := r.decodeStored(key, ev.Kv.Value, rev)
 		if err != nil {
 			r.s.log.Error("skipping undecodable object", "key", key, "err", err)
 			return
 		}
-		r.items[key] = &entry{obj: obj, data: ev.Kv.Value, rev: rev}
+		obj := cur.obj
+		r.items[key] = cur
 		if prev == nil {
 			r.sorted = nil
 		}

@@ -34,6 +34,9 @@ type Config struct {
 	// WatchHistory is how many events per resource are kept for watches that resume
 	// from an older resourceVersion.
 	WatchHistory int
+	// Transformers picks each resource's encryption at rest; nil stores every
+	// value as it is.
+	Transformers TransformerFunc
 	// Logger receives storage errors.
 	Logger *slog.Logger
 }

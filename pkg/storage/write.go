@@ -42,6 +42,10 @@ func (r *Resource) Create(ctx context.Context, key, name string, obj runtime.Obj
 }
 
 func (r *Resource) putOp(ctx context.Context, key string, data []byte, ttl int64) (clientv3.Op, error) {
+	data, err := r.toStorage(key, data)
+	if err != nil {
+		return clientv3.Op{}, fmt.Errorf("transform %s for storage: %w", key, err)
+	}
 	if ttl <= 0 {
 		return clientv3.OpPut(key, string(data)), nil
 	}
@@ -113,7 +117,7 @@ func (r *Resource) GuaranteedUpdate(ctx context.Context, key, name string, allow
 		if err != nil {
 			return nil, false, err
 		}
-		if cur != nil && bytes.Equal(data, cur.data) {
+		if cur != nil && !cur.stale && bytes.Equal(data, cur.data) {
 			if !fresh {
 				changed, rerr := refresh()
 				if rerr != nil {
@@ -240,9 +244,5 @@ func (r *Resource) entryFrom(kvs []*mvccpb.KeyValue) (*entry, error) {
 	if len(kvs) == 0 {
 		return nil, nil
 	}
-	obj, err := r.decode(kvs[0].Value, kvs[0].ModRevision)
-	if err != nil {
-		return nil, err
-	}
-	return &entry{obj: obj, data: kvs[0].Value, rev: kvs[0].ModRevision}, nil
+	return r.decodeStored(string(kvs[0].Key), kvs[0].Value, kvs[0].ModRevision)
 }

@@ -2,6 +2,8 @@ package manager
 
 import (
 	"fmt"
+
+	"github.com/minik8s/minik8s/pkg/cluster/pki"
 	"net/netip"
 	"time"
 )
@@ -15,6 +17,8 @@ type Config struct {
 	ServiceCIDR string
 	// CAPEM is the cluster CA published in every namespace.
 	CAPEM []byte
+	// CA signs approved certificate signing requests; nil signs none.
+	CA *pki.KeyPair
 	// Disabled names controllers not to run (--disable-controllers).
 	Disabled []string
 	// TerminatedPodGCThreshold is how many terminated pods the pod garbage

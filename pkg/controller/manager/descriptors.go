@@ -8,6 +8,9 @@ import (
 
 	"github.com/minik8s/minik8s/pkg/controller/clusterroleaggregation"
 	"github.com/minik8s/minik8s/pkg/controller/cronjob"
+	"github.com/minik8s/minik8s/pkg/controller/csrapproving"
+	"github.com/minik8s/minik8s/pkg/controller/csrcleaner"
+	"github.com/minik8s/minik8s/pkg/controller/csrsigning"
 	"github.com/minik8s/minik8s/pkg/controller/daemonset"
 	"github.com/minik8s/minik8s/pkg/controller/deployment"
 	"github.com/minik8s/minik8s/pkg/controller/disruption"
@@ -67,6 +70,9 @@ func Descriptors() []Descriptor {
 		{Name: tainteviction.Name, New: newTaintEviction},
 		{Name: disruption.Name, Aliases: []string{"disruption"}, New: newDisruption},
 		{Name: podautoscaler.Name, Aliases: []string{"horizontalpodautoscaling"}, New: newHorizontalPodAutoscaler},
+		{Name: csrsigning.Name, Aliases: []string{"csrsigning"}, New: newCSRSigning},
+		{Name: csrapproving.Name, Aliases: []string{"csrapproving"}, New: newCSRApproving},
+		{Name: csrcleaner.Name, Aliases: []string{"csrcleaner"}, New: newCSRCleaner},
 	}
 }
 
@@ -217,4 +223,22 @@ func newHorizontalPodAutoscaler(cc ControllerContext) (Runnable, error) {
 		Pods: cc.Informers.Core().V1().Pods(), Scales: cc.Scales, Mapper: cc.RESTMapper,
 		Metrics: podautoscaler.ResourceMetrics{Client: cc.ResourceMetrics}, Recorder: cc.Recorder("horizontal-pod-autoscaler"),
 		SyncPeriod: cc.Config.HPASyncPeriod, Workers: 5, Log: cc.Log})
+}
+
+func newCSRSigning(cc ControllerContext) (Runnable, error) {
+	if cc.Config.CA == nil {
+		cc.Log.Info("no CA key: certificate signing requests are not signed")
+		return nil, nil
+	}
+	return csrsigning.New(csrsigning.Config{Client: cc.Client, CSRs: cc.Informers.Certificates().V1().CertificateSigningRequests(),
+		CA: cc.Config.CA, Workers: 2, Log: cc.Log})
+}
+
+func newCSRApproving(cc ControllerContext) (Runnable, error) {
+	return csrapproving.New(csrapproving.Config{Client: cc.Client, CSRs: cc.Informers.Certificates().V1().CertificateSigningRequests(),
+		Workers: 2, Log: cc.Log})
+}
+
+func newCSRCleaner(cc ControllerContext) (Runnable, error) {
+	return csrcleaner.New(csrcleaner.Config{Client: cc.Client, CSRs: cc.Informers.Certificates().V1().CertificateSigningRequests(), Log: cc.Log})
 }

@@ -43,7 +43,7 @@ type Manager struct {
 // Factory builds the manager from the server's loopback credentials.
 func Factory(env *server.Env) (server.Component, error) {
 	cfg := Config{ClusterCIDR: env.Config.ClusterCIDR, NodeCIDRMaskSize: 24, ServiceCIDR: env.Config.ServiceCIDR,
-		CAPEM: env.CAPEM, Disabled: env.Config.DisableControllers, TerminatedPodGCThreshold: env.Config.TerminatedPodGCThreshold,
+		CAPEM: env.CAPEM, CA: env.CA, Disabled: env.Config.DisableControllers, TerminatedPodGCThreshold: env.Config.TerminatedPodGCThreshold,
 		NodeMonitorPeriod: env.Config.NodeMonitorPeriod, NodeMonitorGracePeriod: env.Config.NodeMonitorGracePeriod,
 		HPASyncPeriod: env.Config.HPASyncPeriod}
 	return New(env.Loopback, cfg, env.Logger.With("component", "controller-manager"))

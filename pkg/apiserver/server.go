@@ -25,6 +25,8 @@ import (
 
 	"golang.org/x/net/http2"
 
+	"github.com/minik8s/minik8s/pkg/admission"
+	"github.com/minik8s/minik8s/pkg/admission/plugins"
 	"github.com/minik8s/minik8s/pkg/auth/serviceaccount"
 	"github.com/minik8s/minik8s/pkg/registry"
 	"github.com/minik8s/minik8s/pkg/storage"
@@ -49,6 +51,9 @@ type Config struct {
 	Authorizer Authorizer
 	// WriteGuard, if set, checks writes of roles and bindings (RBAC escalation).
 	WriteGuard WriteGuard
+	// DisableAdmissionPlugins names admission plugins not to run (upstream's
+	// --disable-admission-plugins); all others run.
+	DisableAdmissionPlugins []string
 	// MaxRequestBodyBytes bounds request bodies; larger ones get 413.
 	MaxRequestBodyBytes int64
 	// ReadyChecks must all pass for /readyz; /livez and /healthz check the store.
@@ -95,7 +100,7 @@ type Server struct {
 	discovery *discoveryDocs
 	fields    *fieldManagers
 	metrics   *metrics
-	admission *admission
+	admission *admission.Chain
 	openapi   http.Handler
 	crds      *crdServing
 
@@ -124,7 +129,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.fields = newFieldManagers(cfg.Registry)
 	s.metrics = newMetrics(cfg.Registry)
-	s.admission = newAdmission(cfg.Registry)
+	chain, err := plugins.New(plugins.Config{Objects: cachedObjects{cfg.Registry}, Registry: cfg.Registry,
+		Disabled: cfg.DisableAdmissionPlugins})
+	if err != nil {
+		return nil, err
+	}
+	s.admission = chain
 	oa, err := newOpenAPI(cfg)
 	if err != nil {
 		return nil, err

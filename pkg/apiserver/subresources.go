@@ -17,7 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/yaml"
 
-	"github.com/minik8s/minik8s/pkg/admission/noderestriction"
+	"github.com/minik8s/minik8s/pkg/admission"
 	"github.com/minik8s/minik8s/pkg/registry"
 	"github.com/minik8s/minik8s/pkg/storage"
 )
@@ -182,7 +182,16 @@ func (q *request) createBinding() error {
 	if b.Name == "" {
 		b.Name = q.info.Name
 	}
-	if err := q.s.bindPod(q.ctx(), q.res, q.info.Namespace, b); err != nil {
+	ctx := withAdmissionWrite(withAdmissionWarnings(q.ctx(), &q.warnings), "binding", false)
+	b.SetGroupVersionKind(gvkBinding)
+	a := q.s.admissionFor(ctx, admission.Create, q.res, q.info.Namespace, q.info.Name, b, nil)
+	if err := q.s.mutate(ctx, a); err != nil {
+		return err
+	}
+	if err := q.s.validate(ctx, a, nil); err != nil {
+		return err
+	}
+	if err := q.s.bindPod(withAdmitted(ctx), q.res, q.info.Namespace, b); err != nil {
 		return err
 	}
 	return q.respond(http.StatusCreated, &metav1.Status{TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"}, Status: metav1.StatusSuccess, Code: http.StatusCreated})
@@ -253,14 +262,18 @@ func (q *request) createEviction() error {
 	if opts == nil {
 		opts = &metav1.DeleteOptions{}
 	}
-	if err := q.s.admission.admitNodeRestriction(withAdmissionWrite(q.ctx(), "eviction", false), noderestriction.Create, q.res,
-		q.info.Namespace, q.info.Name, ev, nil); err != nil {
+	ctx := withAdmissionWrite(withAdmissionWarnings(q.ctx(), &q.warnings), "eviction", len(opts.DryRun) > 0)
+	a := q.s.admissionFor(ctx, admission.Create, q.res, q.info.Namespace, q.info.Name, ev, nil)
+	if err := q.s.mutate(ctx, a); err != nil {
+		return err
+	}
+	if err := q.s.validate(ctx, a, nil); err != nil {
 		return err
 	}
 	if err := q.s.checkDisruptionBudgets(q.ctx(), q.info.Namespace, q.info.Name); err != nil {
 		return err
 	}
-	if _, _, err := q.s.deleteObject(q.ctx(), q.res, q.info.Namespace, q.info.Name, opts); err != nil {
+	if _, _, err := q.s.deleteObject(q.ctx(), q.res, q.info.Namespace, q.info.Name, opts, nil); err != nil {
 		return err
 	}
 	return q.respond(http.StatusCreated, &metav1.Status{TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"}, Status: metav1.StatusSuccess, Code: http.StatusCreated})

@@ -4,10 +4,12 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
+	"github.com/minik8s/minik8s/pkg/admission/plugins"
 	"github.com/minik8s/minik8s/pkg/controller/manager"
 	"github.com/minik8s/minik8s/pkg/server"
 )
@@ -50,6 +52,7 @@ func newServerCommand() *cobra.Command {
 	f.StringSliceVar(&cfg.DisableControllers, "disable-controllers", nil, "controllers not to run, by upstream's names (e.g. replicaset,garbage-collector); see docs/controllers.md")
 	f.StringVar(&cfg.Token, "token", "", "shared secret agents join with (generated if empty)")
 	f.StringSliceVar(&cfg.AuthorizationModes, "authorization-mode", []string{"Node", "RBAC"}, "authorizers asked in turn after the system:masters bypass: Node, RBAC, AlwaysAllow, AlwaysDeny")
+	f.StringSliceVar(&cfg.DisableAdmissionPlugins, "disable-admission-plugins", nil, "admission plugins not to run, by upstream's names: "+strings.Join(plugins.Names(), ", "))
 	f.BoolVar(&cfg.AnonymousAuth, "anonymous-auth", true, "serve requests without credentials as system:anonymous, who may read /healthz, /livez, /readyz and /version only; false refuses them with 401")
 	f.StringVar(&cfg.Agent.NodeName, "node-name", "", "name of the local node (the host name if empty)")
 	f.StringVar(&cfg.Agent.ContainerRuntimeEndpoint, "container-runtime-endpoint", "", "CRI socket of an existing runtime; empty runs containerd")

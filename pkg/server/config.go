@@ -8,6 +8,10 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/minik8s/minik8s/pkg/admission/plugins"
 
 	"github.com/minik8s/minik8s/pkg/kubelet/logs"
 )
@@ -49,6 +53,8 @@ type Config struct {
 	// AuthorizationModes are the authorizers asked in turn after the
 	// system:masters bypass: Node, RBAC, AlwaysAllow, AlwaysDeny.
 	AuthorizationModes []string
+	// DisableAdmissionPlugins names admission plugins not to run; all others do.
+	DisableAdmissionPlugins []string
 	// AgentArgs configures the local agent when it runs.
 	Agent AgentOptions
 }
@@ -91,6 +97,11 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("--authorization-mode: %s given twice", m)
 		}
 		seen[m] = true
+	}
+	for _, n := range c.DisableAdmissionPlugins {
+		if !slices.Contains(plugins.Names(), n) {
+			return fmt.Errorf("--disable-admission-plugins: unknown plugin %q (known: %s)", n, strings.Join(plugins.Names(), ", "))
+		}
 	}
 	for _, cidr := range []string{c.ServiceCIDR, c.ClusterCIDR} {
 		if _, _, err := net.ParseCIDR(cidr); err != nil {

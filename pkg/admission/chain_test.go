@@ -51,8 +51,10 @@ func (v validator) Validate(_ context.Context, a *Attributes) error {
 
 type both struct{ *recorder }
 
-func (b both) Admit(ctx context.Context, a *Attributes) error    { return mutator(b).Admit(ctx, a) }
-func (b both) Validate(ctx context.Context, a *Attributes) error { return validator(b).Validate(ctx, a) }
+func (b both) Admit(ctx context.Context, a *Attributes) error { return mutator(b).Admit(ctx, a) }
+func (b both) Validate(ctx context.Context, a *Attributes) error {
+	return validator(b).Validate(ctx, a)
+}
 
 func podAttrs(op Operation) *Attributes {
 	return &Attributes{Operation: op, Resource: schema.GroupVersionResource{Version: "v1", Resource: "pods"}, Namespaced: true}

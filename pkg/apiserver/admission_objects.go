@@ -2,7 +2,9 @@ package apiserver
 
 import (
 	"context"
+	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -79,4 +81,24 @@ func (o cachedObjects) List(ctx context.Context, gvr schema.GroupVersionResource
 		out = append(out, served)
 	}
 	return out, nil
+}
+
+// UpdateQuotaStatus writes the usage the ResourceQuota admission plugin
+// charged to a quota, if the quota is still at the version it was read at.
+func (o cachedObjects) UpdateQuotaStatus(ctx context.Context, q *corev1.ResourceQuota) error {
+	res := o.resource(schema.GroupVersionResource{Version: "v1", Resource: "resourcequotas"})
+	if res == nil {
+		return apierrors.NewNotFound(schema.GroupResource{Resource: "resourcequotas"}, q.Name)
+	}
+	_, _, err := res.Store.GuaranteedUpdate(ctx, res.Store.Key(q.Namespace, q.Name), q.Name, false,
+		func(existing runtime.Object) (runtime.Object, int64, error) {
+			cur, ok := existing.(*corev1.ResourceQuota)
+			if !ok || cur.ResourceVersion != q.ResourceVersion {
+				return nil, 0, apierrors.NewConflict(schema.GroupResource{Resource: "resourcequotas"}, q.Name,
+					fmt.Errorf("the object has been modified; please apply your changes to the latest version and try again"))
+			}
+			cur.Status.Used = q.Status.Used
+			return cur, 0, nil
+		})
+	return err
 }

@@ -54,6 +54,9 @@ type Config struct {
 	// DisableAdmissionPlugins names admission plugins not to run (upstream's
 	// --disable-admission-plugins); all others run.
 	DisableAdmissionPlugins []string
+	// EnableAdmissionPlugins names plugins that are off by default to run
+	// (upstream's --enable-admission-plugins).
+	EnableAdmissionPlugins []string
 	// MaxRequestBodyBytes bounds request bodies; larger ones get 413.
 	MaxRequestBodyBytes int64
 	// ReadyChecks must all pass for /readyz; /livez and /healthz check the store.
@@ -129,8 +132,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.fields = newFieldManagers(cfg.Registry)
 	s.metrics = newMetrics(cfg.Registry)
-	chain, err := plugins.New(plugins.Config{Objects: cachedObjects{cfg.Registry}, Registry: cfg.Registry,
-		Disabled: cfg.DisableAdmissionPlugins})
+	objects := cachedObjects{cfg.Registry}
+	chain, err := plugins.New(plugins.Config{Objects: objects, Registry: cfg.Registry, QuotaStatus: objects,
+		Disabled: cfg.DisableAdmissionPlugins, Enabled: cfg.EnableAdmissionPlugins})
 	if err != nil {
 		return nil, err
 	}

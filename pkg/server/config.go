@@ -66,6 +66,8 @@ type Config struct {
 	AuthorizationModes []string
 	// DisableAdmissionPlugins names admission plugins not to run; all others do.
 	DisableAdmissionPlugins []string
+	// EnableAdmissionPlugins names plugins that are off by default to run.
+	EnableAdmissionPlugins []string
 	// AgentArgs configures the local agent when it runs.
 	Agent AgentOptions
 }
@@ -112,6 +114,11 @@ func (c *Config) Validate() error {
 	for _, n := range c.DisableAdmissionPlugins {
 		if !slices.Contains(plugins.Names(), n) {
 			return fmt.Errorf("--disable-admission-plugins: unknown plugin %q (known: %s)", n, strings.Join(plugins.Names(), ", "))
+		}
+	}
+	for _, n := range c.EnableAdmissionPlugins {
+		if !slices.Contains(plugins.Names(), n) {
+			return fmt.Errorf("--enable-admission-plugins: unknown plugin %q (known: %s)", n, strings.Join(plugins.Names(), ", "))
 		}
 	}
 	if c.NodeMonitorPeriod < 0 || c.NodeMonitorGracePeriod < 0 || c.HPASyncPeriod < 0 {

@@ -167,6 +167,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Authorizer:              authz.Authorizer,
 		WriteGuard:              authz.Guard,
 		DisableAdmissionPlugins: cfg.DisableAdmissionPlugins,
+		EnableAdmissionPlugins:  cfg.EnableAdmissionPlugins,
 		ReadyChecks: map[string]func(context.Context) error{"poststarthook/rbac/bootstrap-roles": func(context.Context) error {
 			if !policyReady.Load() {
 				return errors.New("the bootstrap RBAC policy is not in place yet")

@@ -2,97 +2,104 @@ package apiserver
 
 import (
 	"context"
-	"fmt"
-	"net/http"
 
-	admissionv1 "k8s.io/api/admissionregistration/v1"
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
-	"github.com/minik8s/minik8s/pkg/admission/noderestriction"
+	"github.com/minik8s/minik8s/pkg/admission"
 	"github.com/minik8s/minik8s/pkg/registry"
-	"github.com/minik8s/minik8s/pkg/storage"
 )
 
-// immortalNamespaces may not be deleted, as upstream's NamespaceLifecycle rules.
-var immortalNamespaces = map[string]bool{"default": true, "kube-system": true, "kube-public": true}
+// The write paths pass every create, update and delete through the admission
+// chain (pkg/admission): the mutating phase before the strategy prepares and
+// validates the object, the validating phase after, as upstream does.
 
-// admission runs the built-in admission rules every write passes.
-type admission struct {
-	reg *registry.Registry
-	vap *vapEngine
+// admissionInfo is what the write path knows about a request beyond its object.
+type admissionInfo struct {
+	subresource string
+	dryRun      bool
+	// admitted marks the writes the server makes for a request admission has
+	// seen already (the update by which a deletion marks its object, the pod
+	// update of a binding): they are not admitted again.
+	admitted bool
+	warnings *[]string // where plugins' warnings go; nil drops them
 }
 
-func newAdmission(reg *registry.Registry) *admission {
-	return &admission{reg: reg, vap: newVAPEngine(reg)}
-}
+type admissionInfoKey struct{}
 
-// admitCreate runs the built-in rules, then the ValidatingAdmissionPolicies.
-func (a *admission) admitCreate(ctx context.Context, res *registry.Resource, obj runtime.Object) error {
-	if err := a.admitCreateBuiltin(ctx, res, obj); err != nil {
-		return err
+func admissionInfoFrom(ctx context.Context) admissionInfo {
+	if v, ok := ctx.Value(admissionInfoKey{}).(*admissionInfo); ok {
+		return *v
 	}
-	if err := a.admitNodeRestriction(ctx, noderestriction.Create, res, obj.(metav1.Object).GetNamespace(), "", obj, nil); err != nil {
-		return err
-	}
-	return a.vap.admit(ctx, admissionv1.Create, res, obj, nil, obj.(metav1.Object).GetNamespace(), obj.(metav1.Object).GetName())
+	return admissionInfo{}
 }
 
-// admitCreateBuiltin: the namespace must exist and not be terminating.
-func (a *admission) admitCreateBuiltin(ctx context.Context, res *registry.Resource, obj runtime.Object) error {
-	if !res.Namespaced {
+// withAdmissionWarnings makes admission warnings of this request go to w.
+func withAdmissionWarnings(ctx context.Context, w *[]string) context.Context {
+	info := admissionInfoFrom(ctx)
+	info.warnings = w
+	return context.WithValue(ctx, admissionInfoKey{}, &info)
+}
+
+// withAdmissionWrite records the subresource and dry-run flag of a write.
+func withAdmissionWrite(ctx context.Context, subresource string, dryRun bool) context.Context {
+	info := admissionInfoFrom(ctx)
+	if info.subresource == subresource && info.dryRun == dryRun {
+		return ctx
+	}
+	info.subresource, info.dryRun = subresource, dryRun
+	return context.WithValue(ctx, admissionInfoKey{}, &info)
+}
+
+// withAdmitted marks the server's own follow-up writes (see admissionInfo).
+func withAdmitted(ctx context.Context) context.Context {
+	info := admissionInfoFrom(ctx)
+	info.admitted = true
+	return context.WithValue(ctx, admissionInfoKey{}, &info)
+}
+
+// admissionFor builds the attributes of a write, or returns nil when no plugin
+// acts on such a request (then the write costs the chain one map lookup).
+func (s *Server) admissionFor(ctx context.Context, op admission.Operation, res *registry.Resource, namespace, name string, obj, old runtime.Object) *admission.Attributes {
+	info := admissionInfoFrom(ctx)
+	if info.admitted || s.admission == nil {
 		return nil
 	}
-	ns := obj.(metav1.Object).GetNamespace()
-	nsRes := a.reg.Get(schema.GroupVersionResource{Version: "v1", Resource: "namespaces"})
-	if nsRes == nil || nsRes.Store == nil {
+	t := admission.Target{Resource: res.GroupResource(), Subresource: info.subresource, Namespaced: res.Namespaced}
+	if !s.admission.Mutates(t, op) && !s.admission.Validates(t, op) {
 		return nil
 	}
-	got, err := nsRes.Store.Get(ctx, nsRes.Store.Key("", ns), ns, storage.ReadOptions{ResourceVersion: "0"})
-	if apierrors.IsNotFound(err) {
-		// The cache may lag a namespace created a moment ago; ask for the latest.
-		got, err = nsRes.Store.Get(ctx, nsRes.Store.Key("", ns), ns, storage.ReadOptions{})
-	}
-	if err != nil {
-		return err
-	}
-	if n, ok := got.(*corev1.Namespace); ok && (n.Status.Phase == corev1.NamespaceTerminating || n.DeletionTimestamp != nil) {
-		err := statusError(http.StatusForbidden, metav1.StatusReasonForbidden,
-			fmt.Sprintf("%s %q is forbidden: unable to create new content in namespace %s because it is being terminated", res.Name, obj.(metav1.Object).GetName(), ns))
-		err.ErrStatus.Details = &metav1.StatusDetails{Name: obj.(metav1.Object).GetName(), Group: res.Group, Kind: res.Name,
-			Causes: []metav1.StatusCause{{Type: corev1.NamespaceTerminatingCause, Message: fmt.Sprintf("namespace %s is being terminated", ns), Field: "metadata.namespace"}}}
-		return err
-	}
-	if pod, ok := obj.(*corev1.Pod); ok && res.Group == "" && res.Name == "pods" {
-		if err := a.admitPriority(ctx, res, pod); err != nil {
-			return err
-		}
-		return a.admitRuntimeClass(ctx, res, pod)
-	}
-	return nil
-}
-
-// admitUpdate runs the ValidatingAdmissionPolicies; quota and limit checks go here too.
-func (a *admission) admitUpdate(ctx context.Context, res *registry.Resource, obj, old runtime.Object) error {
-	m := obj.(metav1.Object)
-	if !admissionInfoFrom(ctx).deleting {
-		if err := a.admitNodeRestriction(ctx, noderestriction.Update, res, m.GetNamespace(), m.GetName(), obj, old); err != nil {
-			return err
+	kind := res.GroupVersionKind()
+	if obj != nil && info.subresource != "" {
+		if gvk := obj.GetObjectKind().GroupVersionKind(); !gvk.Empty() {
+			kind = gvk
 		}
 	}
-	return a.vap.admit(ctx, admissionv1.Update, res, obj, old, obj.(metav1.Object).GetNamespace(), obj.(metav1.Object).GetName())
+	if name == "" && obj != nil {
+		if m, ok := obj.(metav1.Object); ok {
+			name = m.GetName()
+		}
+	}
+	return &admission.Attributes{Operation: op, Kind: kind, Resource: res.GroupVersionResource(), Subresource: info.subresource,
+		Namespaced: res.Namespaced, Namespace: namespace, Name: name, Object: obj, OldObject: old, User: UserFrom(ctx),
+		DryRun: info.dryRun, Warnings: info.warnings}
 }
 
-// admitDelete forbids deleting the namespaces the cluster needs.
-func (a *admission) admitDelete(ctx context.Context, res *registry.Resource, namespace, name string) error {
-	if res.Name == "namespaces" && res.Group == "" && immortalNamespaces[name] {
-		return apierrors.NewForbidden(res.GroupResource(), name, fmt.Errorf("this namespace may not be deleted"))
+// mutate runs the mutating phase of a (nil: no plugin acts).
+func (s *Server) mutate(ctx context.Context, a *admission.Attributes) error {
+	if a == nil {
+		return nil
 	}
-	if err := a.admitNodeRestriction(ctx, noderestriction.Delete, res, namespace, name, nil, nil); err != nil {
-		return err
+	return s.admission.Admit(ctx, a)
+}
+
+// validate runs the validating phase of a on obj, the object as it will be stored.
+func (s *Server) validate(ctx context.Context, a *admission.Attributes, obj runtime.Object) error {
+	if a == nil {
+		return nil
 	}
-	return a.vap.admit(ctx, admissionv1.Delete, res, nil, nil, namespace, name)
+	if obj != nil {
+		a.Object = obj
+	}
+	return s.admission.Validate(ctx, a)
 }

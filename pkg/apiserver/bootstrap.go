@@ -130,6 +130,6 @@ func (s *Server) Delete(ctx context.Context, kind runtime.Object, namespace, nam
 	if uid != "" {
 		opts.Preconditions = &metav1.Preconditions{UID: &uid}
 	}
-	_, _, err := s.deleteObject(ctx, res, namespace, name, opts)
+	_, _, err := s.deleteObject(ctx, res, namespace, name, opts, nil)
 	return err
 }

@@ -237,7 +237,7 @@ func (c *crdServing) cleanupPending(ctx context.Context) {
 			}
 			for _, obj := range list.Items {
 				m := obj.(metav1.Object)
-				_, gone, err := c.s.deleteObject(ctx, res, m.GetNamespace(), m.GetName(), &metav1.DeleteOptions{})
+				_, gone, err := c.s.deleteObject(ctx, res, m.GetNamespace(), m.GetName(), &metav1.DeleteOptions{}, nil)
 				if err != nil && !apierrors.IsNotFound(err) {
 					c.s.log.Error("delete custom resource", "crd", crd.Name, "name", m.GetName(), "err", err)
 				}

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"github.com/minik8s/minik8s/pkg/admission"
 	"github.com/minik8s/minik8s/pkg/apis"
 	"github.com/minik8s/minik8s/pkg/registry"
 	"github.com/minik8s/minik8s/pkg/storage"
@@ -86,12 +87,16 @@ func (q *request) delete() error {
 	if err != nil {
 		return err
 	}
-	actx := withAdmissionWrite(withAdmissionWarnings(q.ctx(), &q.warnings), "", len(opts.DryRun) > 0)
-	if err := q.s.admission.admitDelete(actx, q.res, q.info.Namespace, q.info.Name); err != nil {
+	ctx := withAdmissionWrite(withAdmissionWarnings(q.ctx(), &q.warnings), "", len(opts.DryRun) > 0)
+	a := q.s.admissionFor(ctx, admission.Delete, q.res, q.info.Namespace, q.info.Name, nil, nil)
+	if a != nil {
+		a.Options = opts
+	}
+	if err := q.s.mutate(ctx, a); err != nil {
 		return err
 	}
-	q.warnOrphaningJobs(opts)
-	obj, deleted, err := q.s.deleteObject(q.ctx(), q.res, q.info.Namespace, q.info.Name, opts)
+	q.warnOrphaning(opts)
+	obj, deleted, err := q.s.deleteObject(ctx, q.res, q.info.Namespace, q.info.Name, opts, a)
 	if err != nil {
 		return err
 	}
@@ -99,7 +104,7 @@ func (q *request) delete() error {
 	if !deleted && opts.OrphanDependents != nil && !*opts.OrphanDependents {
 		code = http.StatusAccepted
 	}
-	if deleted && !returnsDeletedObject(q.res) {
+	if deleted && !q.res.DeleteReturnsObject {
 		m := obj.(metav1.Object)
 		st := successStatus(m.GetName(), q.res.Name, string(m.GetUID()))
 		st.Details.Group = q.res.Group
@@ -108,29 +113,19 @@ func (q *request) delete() error {
 	return q.respond(code, obj)
 }
 
-// warnOrphaningJobs warns, as upstream does, that deleting batch/v1 Jobs
-// without a propagation policy keeps their pods.
-func (q *request) warnOrphaningJobs(opts *metav1.DeleteOptions) {
-	if q.res.GroupResource().String() == "jobs.batch" && orphansByDefault(q.res, opts) {
-		q.warnings = append(q.warnings, "child pods are preserved by default when jobs are deleted; set propagationPolicy=Background to remove them or set propagationPolicy=Orphan to suppress this warning")
+// warnOrphaning warns, as upstream does for batch/v1 Jobs, that a deletion
+// without a propagation policy keeps the object's dependents.
+func (q *request) warnOrphaning(opts *metav1.DeleteOptions) {
+	if q.res.OrphanWarning != "" && orphansByDefault(q.res, opts) {
+		q.warnings = append(q.warnings, q.res.OrphanWarning)
 	}
 }
 
-// returnsDeletedObject lists the resources whose DELETE answers with the object
-// rather than a Status, as upstream's stores do.
-func returnsDeletedObject(res *registry.Resource) bool {
-	switch res.GroupResource().String() {
-	case "pods", "serviceaccounts", "services", "namespaces", "storageclasses.storage.k8s.io",
-		"customresourcedefinitions.apiextensions.k8s.io":
-		return true
-	}
-	return false
-}
-
-// deleteObject runs the delete path: preconditions, graceful deletion, finalizers
-// (added for orphan and foreground propagation), then the removal. It reports whether
-// the object is gone.
-func (s *Server) deleteObject(ctx context.Context, res *registry.Resource, namespace, name string, opts *metav1.DeleteOptions) (runtime.Object, bool, error) {
+// deleteObject runs the delete path: preconditions, validating admission (a,
+// when not nil) of the object as it is, graceful deletion, finalizers (added for
+// orphan and foreground propagation), then the removal. It reports whether the
+// object is gone.
+func (s *Server) deleteObject(ctx context.Context, res *registry.Resource, namespace, name string, opts *metav1.DeleteOptions, a *admission.Attributes) (runtime.Object, bool, error) {
 	dryRun := len(opts.DryRun) > 0
 	key := res.Store.Key(namespace, name)
 	current, err := res.Store.Get(ctx, key, name, storage.ReadOptions{})
@@ -143,6 +138,12 @@ func (s *Server) deleteObject(ctx context.Context, res *registry.Resource, names
 	served, err := toServed(res, current)
 	if err != nil {
 		return nil, false, err
+	}
+	if a != nil {
+		a.OldObject = served
+		if err := s.validate(ctx, a, nil); err != nil {
+			return nil, false, err
+		}
 	}
 	grace, graceful := int64(0), false
 	if gs, ok := res.Strategy.(registry.GracefulStrategy); ok {
@@ -162,7 +163,7 @@ func (s *Server) deleteObject(ctx context.Context, res *registry.Resource, names
 		out, err := s.removeObject(ctx, res, namespace, name, &rv)
 		if apierrors.IsConflict(err) {
 			// Changed since we looked: start over with the new state.
-			return s.deleteObject(ctx, res, namespace, name, opts)
+			return s.deleteObject(ctx, res, namespace, name, opts, a)
 		}
 		return out, err == nil, err
 	}
@@ -170,7 +171,7 @@ func (s *Server) deleteObject(ctx context.Context, res *registry.Resource, names
 	// namespace controller finishes the job.
 	now := metav1.NewTime(time.Now())
 	wo := writeOptions{dryRun: dryRun, manager: "before-first-apply"}
-	out, _, err := s.updateObject(withAdmissionDeleting(ctx), res, namespace, name, "", false, updateRules{unconditional: true, applied: true}, wo,
+	out, _, err := s.updateObject(withAdmitted(ctx), res, namespace, name, "", false, updateRules{unconditional: true, applied: true}, wo,
 		func(_ context.Context, existing runtime.Object) (runtime.Object, error) {
 			if err := checkDeletePreconditions(res, name, existing, opts.Preconditions); err != nil {
 				return nil, err
@@ -231,42 +232,10 @@ func checkDeletePreconditions(res *registry.Resource, name string, obj runtime.O
 	return nil
 }
 
-// gcPolicy is what a deletion without options does to an object's dependents.
-type gcPolicy int
-
-const (
-	// gcBackground: dependents are deleted after the owner (no finalizer).
-	gcBackground gcPolicy = iota
-	// gcOrphan: dependents are kept; the orphan finalizer is added.
-	gcOrphan
-	// gcUnsupported: the resource takes part in no garbage collection.
-	gcUnsupported
-)
-
-// defaultGCPolicy is each resource's default, as upstream's strategies say:
-// core/v1 ReplicationControllers and batch/v1 Jobs orphan for backwards
-// compatibility, events are never collected, everything else goes in the
-// background.
-func defaultGCPolicy(res *registry.Resource) gcPolicy {
-	switch res.GroupResource().String() {
-	case "events", "events.events.k8s.io":
-		return gcUnsupported
-	case "replicationcontrollers":
-		if res.Version == "v1" {
-			return gcOrphan
-		}
-	case "jobs.batch":
-		if res.Version == "v1" {
-			return gcOrphan
-		}
-	}
-	return gcBackground
-}
-
 // orphansByDefault reports whether a deletion without options orphans the
 // resource's dependents (callers warn about Jobs).
 func orphansByDefault(res *registry.Resource, opts *metav1.DeleteOptions) bool {
-	return opts.PropagationPolicy == nil && opts.OrphanDependents == nil && defaultGCPolicy(res) == gcOrphan
+	return opts.PropagationPolicy == nil && opts.OrphanDependents == nil && res.GCPolicy == registry.GCOrphan
 }
 
 // gcFinalizers returns the finalizers an object carries once this deletion
@@ -275,8 +244,8 @@ func orphansByDefault(res *registry.Resource, opts *metav1.DeleteOptions) bool {
 // finalizer the object already carries stays; without that the resource's
 // default applies. Other finalizers are kept.
 func gcFinalizers(res *registry.Resource, have []string, opts *metav1.DeleteOptions) ([]string, bool) {
-	policy := defaultGCPolicy(res)
-	if policy == gcUnsupported {
+	policy := res.GCPolicy
+	if policy == registry.GCUnsupported {
 		return have, false
 	}
 	orphan, foreground := false, false
@@ -295,7 +264,7 @@ func gcFinalizers(res *registry.Resource, have []string, opts *metav1.DeleteOpti
 			}
 		}
 		if !decided {
-			orphan = policy == gcOrphan
+			orphan = policy == registry.GCOrphan
 		}
 	}
 	var out []string
@@ -378,7 +347,8 @@ func (q *request) deleteCollection() error {
 	if err != nil {
 		return err
 	}
-	q.warnOrphaningJobs(opts)
+	q.warnOrphaning(opts)
+	ctx := withAdmissionWrite(withAdmissionWarnings(q.ctx(), &q.warnings), "", len(opts.DryRun) > 0)
 	result, err := q.res.Store.List(q.ctx(), storage.ListOptions{Namespace: q.info.Namespace, Predicate: p.pred})
 	if err != nil {
 		return err
@@ -386,15 +356,19 @@ func (q *request) deleteCollection() error {
 	var deleted []runtime.Object
 	for _, obj := range result.Items {
 		m := obj.(metav1.Object)
-		if err := q.s.admission.admitDelete(withAdmissionWrite(q.ctx(), "", len(opts.DryRun) > 0), q.res, m.GetNamespace(), m.GetName()); err != nil {
-			if apierrors.IsForbidden(err) {
-				continue
-			}
-			return err
+		a := q.s.admissionFor(ctx, admission.Delete, q.res, m.GetNamespace(), m.GetName(), nil, nil)
+		if a != nil {
+			a.Options = opts
 		}
-		out, _, err := q.s.deleteObject(q.ctx(), q.res, m.GetNamespace(), m.GetName(), opts)
+		err := q.s.mutate(ctx, a)
+		var out runtime.Object
+		if err == nil {
+			out, _, err = q.s.deleteObject(ctx, q.res, m.GetNamespace(), m.GetName(), opts, a)
+		}
 		if err != nil {
-			if apierrors.IsNotFound(err) {
+			// What admission refuses (the immortal namespaces) stays, as
+			// upstream's collection deletion skips it.
+			if apierrors.IsNotFound(err) || apierrors.IsForbidden(err) {
 				continue
 			}
 			return err

@@ -5,15 +5,16 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/minik8s/minik8s/pkg/registry"
 )
 
 func TestGCFinalizersFollowUpstreamsRules(t *testing.T) {
-	rs := &registry.Resource{Group: "apps", Version: "v1", Name: "replicasets"}
-	rc := &registry.Resource{Version: "v1", Name: "replicationcontrollers"}
-	jobs := &registry.Resource{Group: "batch", Version: "v1", Name: "jobs"}
-	events := &registry.Resource{Version: "v1", Name: "events"}
+	get := func(group, resource string) *registry.Resource {
+		return testConfig.Registry.Get(schema.GroupVersionResource{Group: group, Version: "v1", Resource: resource})
+	}
+	rs, rc, jobs, events := get("apps", "replicasets"), get("", "replicationcontrollers"), get("batch", "jobs"), get("", "events")
 	policy := func(p metav1.DeletionPropagation) *metav1.DeleteOptions {
 		return &metav1.DeleteOptions{PropagationPolicy: &p}
 	}

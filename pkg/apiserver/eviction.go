@@ -17,7 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/util/retry"
 
-	"github.com/minik8s/minik8s/pkg/admission/noderestriction"
+	"github.com/minik8s/minik8s/pkg/admission"
 	"github.com/minik8s/minik8s/pkg/registry"
 	"github.com/minik8s/minik8s/pkg/registry/core"
 	"github.com/minik8s/minik8s/pkg/storage"
@@ -54,18 +54,21 @@ func (q *request) createEviction() error {
 		return err
 	}
 	ev.Namespace = q.info.Namespace
-	actx := withAdmissionWrite(q.ctx(), "eviction", len(opts.DryRun) > 0)
-	if err := q.s.admission.admitCreateBuiltin(actx, q.res, ev); err != nil {
+	// The eviction is admitted as a create of pods/eviction; the pod update and
+	// deletion it then makes are not admitted again, as upstream's.
+	ctx := withAdmissionWrite(withAdmissionWarnings(q.ctx(), &q.warnings), "eviction", len(opts.DryRun) > 0)
+	a := q.s.admissionFor(ctx, admission.Create, q.res, q.info.Namespace, q.info.Name, ev, nil)
+	if err := q.s.mutate(ctx, a); err != nil {
 		return err
 	}
-	if err := q.s.admission.admitNodeRestriction(actx, noderestriction.Create, q.res, q.info.Namespace, q.info.Name, ev, nil); err != nil {
+	if err := q.s.validate(ctx, a, nil); err != nil {
 		return err
 	}
 	wo, err := q.writeOptions()
 	if err != nil {
 		return err
 	}
-	status, err := q.s.evict(q.ctx(), q.res, q.info.Namespace, q.info.Name, opts, wo.manager)
+	status, err := q.s.evict(withAdmitted(ctx), q.res, q.info.Namespace, q.info.Name, opts, wo.manager)
 	if err != nil {
 		return err
 	}
@@ -269,6 +272,6 @@ func (s *Server) evictPod(ctx context.Context, pods *registry.Resource, ns, name
 			opts = pinVersion(opts, out.(metav1.Object).GetResourceVersion())
 		}
 	}
-	_, _, err := s.deleteObject(ctx, pods, ns, name, opts)
+	_, _, err := s.deleteObject(ctx, pods, ns, name, opts, nil)
 	return err
 }

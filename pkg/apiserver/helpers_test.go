@@ -106,6 +106,10 @@ func runTests(m *testing.M) (int, error) {
 		if err := testServer.Ensure(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 			return 0, err
 		}
+		// Pods need their service account (the ServiceAccount admission plugin).
+		if err := testServer.Ensure(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default", Namespace: ns}}); err != nil {
+			return 0, err
+		}
 	}
 	hs := httptest.NewServer(testServer)
 	defer hs.Close()

@@ -25,6 +25,8 @@ import (
 
 	"golang.org/x/net/http2"
 
+	"github.com/minik8s/minik8s/pkg/admission"
+	"github.com/minik8s/minik8s/pkg/admission/plugins"
 	"github.com/minik8s/minik8s/pkg/audit"
 	"github.com/minik8s/minik8s/pkg/auth/serviceaccount"
 	"github.com/minik8s/minik8s/pkg/registry"
@@ -50,6 +52,12 @@ type Config struct {
 	Authorizer Authorizer
 	// WriteGuard, if set, checks writes of roles and bindings (RBAC escalation).
 	WriteGuard WriteGuard
+	// DisableAdmissionPlugins names admission plugins not to run (upstream's
+	// --disable-admission-plugins); all others run.
+	DisableAdmissionPlugins []string
+	// EnableAdmissionPlugins names plugins that are off by default to run
+	// (upstream's --enable-admission-plugins).
+	EnableAdmissionPlugins []string
 	// MaxRequestBodyBytes bounds request bodies; larger ones get 413.
 	MaxRequestBodyBytes int64
 	// ReadyChecks must all pass for /readyz; /livez and /healthz check the store.
@@ -98,7 +106,7 @@ type Server struct {
 	discovery *discoveryDocs
 	fields    *fieldManagers
 	metrics   *metrics
-	admission *admission
+	admission *admission.Chain
 	openapi   http.Handler
 	crds      *crdServing
 
@@ -127,7 +135,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.fields = newFieldManagers(cfg.Registry)
 	s.metrics = newMetrics(cfg.Registry)
-	s.admission = newAdmission(cfg.Registry)
+	objects := cachedObjects{cfg.Registry}
+	chain, err := plugins.New(plugins.Config{Objects: objects, Registry: cfg.Registry, QuotaStatus: objects,
+		Disabled: cfg.DisableAdmissionPlugins, Enabled: cfg.EnableAdmissionPlugins})
+	if err != nil {
+		return nil, err
+	}
+	s.admission = chain
 	oa, err := newOpenAPI(cfg)
 	if err != nil {
 		return nil, err

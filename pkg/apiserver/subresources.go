@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"github.com/minik8s/minik8s/pkg/admission"
 	"github.com/minik8s/minik8s/pkg/registry"
 	"github.com/minik8s/minik8s/pkg/storage"
 )
@@ -179,7 +180,16 @@ func (q *request) createBinding() error {
 	if b.Name == "" {
 		b.Name = q.info.Name
 	}
-	if err := q.s.bindPod(q.ctx(), q.res, q.info.Namespace, b); err != nil {
+	ctx := withAdmissionWrite(withAdmissionWarnings(q.ctx(), &q.warnings), "binding", false)
+	b.SetGroupVersionKind(gvkBinding)
+	a := q.s.admissionFor(ctx, admission.Create, q.res, q.info.Namespace, q.info.Name, b, nil)
+	if err := q.s.mutate(ctx, a); err != nil {
+		return err
+	}
+	if err := q.s.validate(ctx, a, nil); err != nil {
+		return err
+	}
+	if err := q.s.bindPod(withAdmitted(ctx), q.res, q.info.Namespace, b); err != nil {
 		return err
 	}
 	return q.respond(http.StatusCreated, &metav1.Status{TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"}, Status: metav1.StatusSuccess, Code: http.StatusCreated})

@@ -12,7 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
-	"github.com/minik8s/minik8s/pkg/admission/noderestriction"
+	"github.com/minik8s/minik8s/pkg/admission"
 	"github.com/minik8s/minik8s/pkg/auth/serviceaccount"
 	"github.com/minik8s/minik8s/pkg/storage"
 )
@@ -62,9 +62,13 @@ func (q *request) createToken() error {
 	if len(errs) > 0 {
 		return apierrors.NewInvalid(gvk.GroupKind(), q.info.Name, errs)
 	}
-	ctx := q.ctx()
-	if err := q.s.admission.admitNodeRestriction(withAdmissionWrite(ctx, "token", false), noderestriction.Create, q.res,
-		q.info.Namespace, q.info.Name, tr, nil); err != nil {
+	ctx := withAdmissionWrite(withAdmissionWarnings(q.ctx(), &q.warnings), "token", false)
+	tr.SetGroupVersionKind(gvk)
+	a := q.s.admissionFor(ctx, admission.Create, q.res, q.info.Namespace, q.info.Name, tr, nil)
+	if err := q.s.mutate(ctx, a); err != nil {
+		return err
+	}
+	if err := q.s.validate(ctx, a, nil); err != nil {
 		return err
 	}
 	sa, err := q.res.Store.Get(ctx, q.res.Store.Key(q.info.Namespace, q.info.Name), q.info.Name, storage.ReadOptions{})

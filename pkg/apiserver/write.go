@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/minik8s/minik8s/pkg/admission"
 	"github.com/minik8s/minik8s/pkg/registry"
 )
 
@@ -67,11 +68,23 @@ func (q *request) createVirtual() error {
 	if err := q.checkNamespace(obj); err != nil {
 		return err
 	}
+	dry, err := q.dryRun()
+	if err != nil {
+		return err
+	}
+	ctx := withAdmissionWrite(withAdmissionWarnings(q.ctx(), &q.warnings), "", dry)
 	q.res.Strategy.Default(obj)
-	if errs := q.res.Strategy.Validate(q.ctx(), obj); len(errs) > 0 {
+	a := q.s.admissionFor(ctx, admission.Create, q.res, q.info.Namespace, "", obj, nil)
+	if err := q.s.mutate(ctx, a); err != nil {
+		return err
+	}
+	if errs := q.res.Strategy.Validate(ctx, obj); len(errs) > 0 {
 		return apierrors.NewInvalid(q.res.GroupVersionKind().GroupKind(), obj.(metav1.Object).GetName(), errs)
 	}
-	out, err := q.res.Create(q.ctx(), obj)
+	if err := q.s.validate(ctx, a, obj); err != nil {
+		return err
+	}
+	out, err := q.res.Create(ctx, obj)
 	if err != nil {
 		return err
 	}
@@ -79,15 +92,17 @@ func (q *request) createVirtual() error {
 	return q.respond(http.StatusCreated, out)
 }
 
-// createObject runs the create path: defaults, admission, metadata rules,
-// validation, managed fields, hooks and the storage write.
+// createObject runs the create path: defaults, mutating admission, metadata
+// rules, validation, managed fields, validating admission, hooks and the
+// storage write.
 func (s *Server) createObject(ctx context.Context, res *registry.Resource, obj runtime.Object, opts writeOptions) (runtime.Object, error) {
 	res.Strategy.Default(obj)
 	ctx = withAdmissionWrite(ctx, "", opts.dryRun)
 	if err := s.guardWrite(ctx, obj, nil, ""); err != nil {
 		return nil, err
 	}
-	if err := s.admission.admitCreate(ctx, res, obj); err != nil {
+	a := s.admissionFor(ctx, admission.Create, res, obj.(metav1.Object).GetNamespace(), "", obj, nil)
+	if err := s.mutate(ctx, a); err != nil {
 		return nil, err
 	}
 	if err := beforeCreate(ctx, res, obj); err != nil {
@@ -95,6 +110,9 @@ func (s *Server) createObject(ctx context.Context, res *registry.Resource, obj r
 	}
 	obj, err := s.fields.update(res, "", nil, obj, opts.manager)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.validate(ctx, a, obj); err != nil {
 		return nil, err
 	}
 	undo := func() {}
@@ -133,7 +151,7 @@ func (s *Server) createObject(ctx context.Context, res *registry.Resource, obj r
 // user; the server's own writes carry no user and pass, and so does the
 // update that marks a deletion (deleting grants nothing).
 func (s *Server) guardWrite(ctx context.Context, obj, old runtime.Object, requestName string) error {
-	if s.cfg.WriteGuard == nil || admissionInfoFrom(ctx).deleting {
+	if s.cfg.WriteGuard == nil || admissionInfoFrom(ctx).admitted {
 		return nil
 	}
 	return s.cfg.WriteGuard.Admit(ctx, UserFrom(ctx), obj, old, requestName)
@@ -146,9 +164,10 @@ type updateFunc func(ctx context.Context, existing runtime.Object) (runtime.Obje
 // errDryRunDone stops a dry-run update before it writes.
 var errDryRunDone = errors.New("dry run")
 
-// updateObject runs the update path inside storage's retry loop: the caller's change,
-// admission, metadata rules, validation, managed fields, and the finalizer rule
-// that an object being deleted goes once its last finalizer is removed.
+// updateObject runs the update path inside storage's retry loop: the caller's
+// change, mutating admission, metadata rules, validation, managed fields,
+// validating admission, and the finalizer rule that an object being deleted
+// goes once its last finalizer is removed.
 func (s *Server) updateObject(ctx context.Context, res *registry.Resource, namespace, name, subresource string,
 	allowCreate bool, rules updateRules, opts writeOptions, fn updateFunc) (runtime.Object, bool, error) {
 	key := res.Store.Key(namespace, name)
@@ -175,7 +194,8 @@ func (s *Server) updateObject(ctx context.Context, res *registry.Resource, names
 		}
 		if existing == nil {
 			res.Strategy.Default(obj)
-			if err := s.admission.admitCreate(ctx, res, obj); err != nil {
+			a := s.admissionFor(ctx, admission.Create, res, namespace, name, obj, nil)
+			if err := s.mutate(ctx, a); err != nil {
 				return nil, 0, err
 			}
 			if err := beforeCreate(ctx, res, obj); err != nil {
@@ -186,12 +206,19 @@ func (s *Server) updateObject(ctx context.Context, res *registry.Resource, names
 					return nil, 0, err
 				}
 			}
+			if err := s.validate(ctx, a, obj); err != nil {
+				return nil, 0, err
+			}
 			if res.Hooks != nil {
 				if undo, err = res.Hooks.BeforeCreate(ctx, obj, opts.dryRun); err != nil {
 					return nil, 0, err
 				}
 			}
 		} else {
+			a := s.admissionFor(ctx, admission.Update, res, namespace, name, obj, existing)
+			if err := s.mutate(ctx, a); err != nil {
+				return nil, 0, err
+			}
 			if err := beforeUpdate(ctx, res, obj, existing, rules); err != nil {
 				return nil, 0, err
 			}
@@ -200,7 +227,7 @@ func (s *Server) updateObject(ctx context.Context, res *registry.Resource, names
 					return nil, 0, err
 				}
 			}
-			if err := s.admission.admitUpdate(ctx, res, obj, existing); err != nil {
+			if err := s.validate(ctx, a, obj); err != nil {
 				return nil, 0, err
 			}
 			if res.Hooks != nil {
@@ -283,7 +310,7 @@ func (q *request) update(subresource string) error {
 		return err
 	}
 	q.res.Strategy.Default(obj)
-	rules := updateRules{subresource: subresource, unconditional: allowsUnconditionalUpdate(q.res)}
+	rules := updateRules{subresource: subresource, unconditional: !q.res.UpdateNeedsResourceVersion}
 	fn := func(ctx context.Context, existing runtime.Object) (runtime.Object, error) {
 		o := obj.DeepCopyObject()
 		if existing != nil && subresource == "finalize" {
@@ -292,7 +319,7 @@ func (q *request) update(subresource string) error {
 		return o, nil
 	}
 	out, created, err := q.s.updateObject(withAdmissionWarnings(q.ctx(), &q.warnings), q.res, q.info.Namespace, q.info.Name, subresource,
-		allowsCreateOnUpdate(q.res) && subresource == "", rules, opts, fn)
+		q.res.CreateOnUpdate && subresource == "", rules, opts, fn)
 	if err != nil {
 		return err
 	}
@@ -301,19 +328,4 @@ func (q *request) update(subresource string) error {
 		code = http.StatusCreated
 	}
 	return q.respond(code, out)
-}
-
-// allowsUnconditionalUpdate: most resources accept a PUT without resourceVersion.
-func allowsUnconditionalUpdate(res *registry.Resource) bool { return true }
-
-// allowsCreateOnUpdate lists the resources a PUT may create, as upstream allows.
-func allowsCreateOnUpdate(res *registry.Resource) bool {
-	switch res.GroupResource().String() {
-	case "endpoints", "events", "leases.coordination.k8s.io", "events.events.k8s.io",
-		"roles.rbac.authorization.k8s.io", "rolebindings.rbac.authorization.k8s.io",
-		"clusterroles.rbac.authorization.k8s.io", "clusterrolebindings.rbac.authorization.k8s.io",
-		"limitranges", "priorityclasses.scheduling.k8s.io", "endpointslices.discovery.k8s.io":
-		return true
-	}
-	return false
 }

@@ -323,7 +323,6 @@ type teeBody struct {
 	io.Closer
 }
 
-
 // auditID is the caller's Audit-ID if it sent one, else a new UUID.
 func auditID(r *http.Request) types.UID {
 	if id := r.Header.Get(auditv1.HeaderAuditID); id != "" && len(id) <= 64 {

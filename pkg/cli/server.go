@@ -4,11 +4,13 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/minik8s/minik8s/pkg/admission/plugins"
 	"github.com/minik8s/minik8s/pkg/controller/manager"
 	"github.com/minik8s/minik8s/pkg/server"
 )
@@ -58,6 +60,8 @@ func newServerCommand() *cobra.Command {
 	f.DurationVar(&cfg.HPASyncPeriod, "horizontal-pod-autoscaler-sync-period", 15*time.Second, "how often each HorizontalPodAutoscaler is reconciled")
 	f.StringVar(&cfg.Token, "token", "", "shared secret agents join with (generated if empty)")
 	f.StringSliceVar(&cfg.AuthorizationModes, "authorization-mode", []string{"Node", "RBAC"}, "authorizers asked in turn after the system:masters bypass: Node, RBAC, AlwaysAllow, AlwaysDeny")
+	f.StringSliceVar(&cfg.EnableAdmissionPlugins, "enable-admission-plugins", nil, "admission plugins that are off by default to run: "+strings.Join(plugins.OffByDefault(), ", "))
+	f.StringSliceVar(&cfg.DisableAdmissionPlugins, "disable-admission-plugins", nil, "admission plugins not to run, by upstream's names: "+strings.Join(plugins.Names(), ", "))
 	f.BoolVar(&cfg.AnonymousAuth, "anonymous-auth", true, "serve requests without credentials as system:anonymous, who may read /healthz, /livez, /readyz and /version only; false refuses them with 401")
 	f.StringVar(&cfg.EncryptionProviderConfig, "encryption-provider-config", "", "EncryptionConfiguration file (apiserver.config.k8s.io/v1) saying how resources are encrypted in etcd; empty encrypts Secrets with a key generated into <data-dir>/server/cred/encryption-config.yaml")
 	f.StringVar(&cfg.AuditPolicyFile, "audit-policy-file", "", "audit.k8s.io/v1 Policy saying what the audit log records of each request; without it nothing is audited")

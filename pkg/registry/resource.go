@@ -58,6 +58,23 @@ type Resource struct {
 	// Hooks run around writes for resources that own other state (IP allocation).
 	Hooks Hooks
 
+	// Per-kind switches of the write path, as upstream's strategies carry them.
+	//
+	// CreateOnUpdate lets a PUT create a missing object (AllowCreateOnUpdate).
+	CreateOnUpdate bool
+	// UpdateNeedsResourceVersion refuses a PUT without metadata.resourceVersion
+	// (AllowUnconditionalUpdate false).
+	UpdateNeedsResourceVersion bool
+	// DeleteReturnsObject answers a DELETE with the object rather than a Status
+	// (ReturnDeletedObject).
+	DeleteReturnsObject bool
+	// GCPolicy is what a deletion without options does to the object's
+	// dependents (DefaultGarbageCollectionPolicy).
+	GCPolicy GCPolicy
+	// OrphanWarning is the warning a deletion gets when it orphans the
+	// object's dependents by default.
+	OrphanWarning string
+
 	// Subresources beyond status and scale (pods/log, pods/binding, …), for
 	// discovery; their handlers live in the apiserver.
 	Subresources []Subresource
@@ -79,6 +96,18 @@ type Resource struct {
 	Store *storage.Resource
 }
 
+// GCPolicy is what a deletion without options does to an object's dependents.
+type GCPolicy int
+
+const (
+	// GCBackground: dependents are deleted after the owner (no finalizer).
+	GCBackground GCPolicy = iota
+	// GCOrphan: dependents are kept; the orphan finalizer is added.
+	GCOrphan
+	// GCUnsupported: the resource takes part in no garbage collection.
+	GCUnsupported
+)
+
 // CustomOpenAPI is what a custom resource adds to the OpenAPI documents: JSON
 // encoded v2 definitions, v3 component schemas and v3 paths, by name.
 type CustomOpenAPI struct {
@@ -95,6 +124,11 @@ func (r *Resource) GroupVersion() schema.GroupVersion {
 // GroupVersionKind of the served version.
 func (r *Resource) GroupVersionKind() schema.GroupVersionKind {
 	return r.GroupVersion().WithKind(r.Kind)
+}
+
+// GroupVersionResource of the served version.
+func (r *Resource) GroupVersionResource() schema.GroupVersionResource {
+	return schema.GroupVersionResource{Group: r.Group, Version: r.Version, Resource: r.Name}
 }
 
 // GroupResource names the resource in errors.

@@ -8,9 +8,13 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/minik8s/minik8s/pkg/admission/plugins"
 	"github.com/minik8s/minik8s/pkg/audit"
+
 	"github.com/minik8s/minik8s/pkg/kubelet/logs"
 )
 
@@ -78,6 +82,10 @@ type Config struct {
 	// requests are audited.
 	AuditPolicyFile string
 	AuditLog        audit.LogConfig
+	// DisableAdmissionPlugins names admission plugins not to run; all others do.
+	DisableAdmissionPlugins []string
+	// EnableAdmissionPlugins names plugins that are off by default to run.
+	EnableAdmissionPlugins []string
 	// AgentArgs configures the local agent when it runs.
 	Agent AgentOptions
 }
@@ -120,6 +128,16 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("--authorization-mode: %s given twice", m)
 		}
 		seen[m] = true
+	}
+	for _, n := range c.DisableAdmissionPlugins {
+		if !slices.Contains(plugins.Names(), n) {
+			return fmt.Errorf("--disable-admission-plugins: unknown plugin %q (known: %s)", n, strings.Join(plugins.Names(), ", "))
+		}
+	}
+	for _, n := range c.EnableAdmissionPlugins {
+		if !slices.Contains(plugins.Names(), n) {
+			return fmt.Errorf("--enable-admission-plugins: unknown plugin %q (known: %s)", n, strings.Join(plugins.Names(), ", "))
+		}
 	}
 	if c.NodeMonitorPeriod < 0 || c.NodeMonitorGracePeriod < 0 || c.HPASyncPeriod < 0 {
 		return errors.New("--node-monitor-period, --node-monitor-grace-period and --horizontal-pod-autoscaler-sync-period must not be negative")

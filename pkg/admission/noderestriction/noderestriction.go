@@ -20,37 +20,11 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
-	"github.com/minik8s/minik8s/pkg/auth"
+	"github.com/minik8s/minik8s/pkg/admission"
 	"github.com/minik8s/minik8s/pkg/auth/authorizer/node"
 )
-
-// Operation is the kind of write.
-type Operation string
-
-// The writes admission sees.
-const (
-	Create Operation = "CREATE"
-	Update Operation = "UPDATE"
-	Delete Operation = "DELETE"
-)
-
-// Attributes describe one write.
-type Attributes struct {
-	User        *auth.User
-	Operation   Operation
-	Group       string
-	Resource    string
-	Subresource string
-	Namespace   string
-	// Name is the name in the request's URL; empty for a create.
-	Name string
-	// Object is the new object (nil for a delete); OldObject the stored one
-	// (nil for a create).
-	Object, OldObject runtime.Object
-}
 
 // Lookup reads the objects some checks compare with.
 type Lookup interface {
@@ -58,122 +32,172 @@ type Lookup interface {
 	Node(ctx context.Context, name string) (*corev1.Node, error)
 }
 
+// Name is the plugin's name.
+const Name = "NodeRestriction"
+
+// Plugin is the NodeRestriction plugin.
+type Plugin struct {
+	admission.Handler
+	lookup Lookup
+}
+
+var (
+	_ admission.MutationInterface = &Plugin{}
+	_ admission.ResourceSelector  = &Plugin{}
+)
+
+// HandlesResource: what a node writes.
+func (p *Plugin) HandlesResource(t admission.Target) bool {
+	switch t.Resource.Group + "/" + t.Resource.Resource {
+	case "/pods", "/nodes", "/persistentvolumeclaims", "/serviceaccounts", "coordination.k8s.io/leases", "storage.k8s.io/csinodes":
+		return true
+	}
+	return false
+}
+
+// ObjectsLookup reads pods and nodes from the API server's objects.
+type ObjectsLookup struct{ Objects admission.Objects }
+
+var (
+	podsGVR  = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
+	nodesGVR = schema.GroupVersionResource{Version: "v1", Resource: "nodes"}
+)
+
+// Pod implements Lookup.
+func (l ObjectsLookup) Pod(ctx context.Context, namespace, name string) (*corev1.Pod, error) {
+	obj, err := l.Objects.Get(ctx, podsGVR, namespace, name)
+	if err != nil {
+		return nil, err
+	}
+	pod, ok := obj.(*corev1.Pod)
+	if !ok {
+		return nil, fmt.Errorf("pod %s/%s is a %T", namespace, name, obj)
+	}
+	return pod, nil
+}
+
+// Node implements Lookup.
+func (l ObjectsLookup) Node(ctx context.Context, name string) (*corev1.Node, error) {
+	obj, err := l.Objects.Get(ctx, nodesGVR, "", name)
+	if err != nil {
+		return nil, err
+	}
+	n, ok := obj.(*corev1.Node)
+	if !ok {
+		return nil, fmt.Errorf("node %s is a %T", name, obj)
+	}
+	return n, nil
+}
+
+// New returns the plugin reading pods and nodes through lookup.
+func New(lookup Lookup) *Plugin {
+	return &Plugin{Handler: admission.NewHandler(admission.Create, admission.Update, admission.Delete), lookup: lookup}
+}
+
 // Admit returns nil when the write may go on, or a 403 worded as upstream's.
-func Admit(ctx context.Context, a Attributes, lookup Lookup) error {
+// Only requests of node users reach the checks; others return at once.
+func (p *Plugin) Admit(ctx context.Context, a *admission.Attributes) error {
+	return admit(ctx, a, p.lookup)
+}
+
+func admit(ctx context.Context, a *admission.Attributes, lookup Lookup) error {
 	nodeName, isNode := node.Identity(a.User)
 	if !isNode {
 		return nil
 	}
 	if nodeName == "" {
-		return forbidden(&a, fmt.Errorf("could not determine node from user %q", a.User.Name))
+		return a.Forbidden(fmt.Errorf("could not determine node from user %q", a.User.Name))
 	}
-	switch a.Group + "/" + a.Resource {
+	switch a.Resource.Group + "/" + a.Resource.Resource {
 	case "/pods":
 		switch a.Subresource {
 		case "":
-			return admitPod(ctx, nodeName, &a, lookup)
+			return admitPod(ctx, nodeName, a, lookup)
 		case "status":
-			return admitPodStatus(nodeName, &a)
+			return admitPodStatus(nodeName, a)
 		case "eviction":
-			return admitEviction(ctx, nodeName, &a, lookup)
+			return admitEviction(ctx, nodeName, a, lookup)
 		}
-		return forbidden(&a, fmt.Errorf("unexpected pod subresource %q, only 'status' and 'eviction' are allowed", a.Subresource))
+		return a.Forbidden(fmt.Errorf("unexpected pod subresource %q, only 'status' and 'eviction' are allowed", a.Subresource))
 	case "/nodes":
-		return admitNode(nodeName, &a)
+		return admitNode(nodeName, a)
 	case "/persistentvolumeclaims":
 		if a.Subresource != "status" {
-			return forbidden(&a, errors.New("may only update PVC status"))
+			return a.Forbidden(errors.New("may only update PVC status"))
 		}
-		return admitPVCStatus(nodeName, &a)
+		return admitPVCStatus(nodeName, a)
 	case "/serviceaccounts":
-		return admitTokenRequest(ctx, nodeName, &a, lookup)
+		return admitTokenRequest(ctx, nodeName, a, lookup)
 	case "coordination.k8s.io/leases":
-		return admitLease(nodeName, &a)
+		return admitLease(nodeName, a)
 	case "storage.k8s.io/csinodes":
-		return admitCSINode(nodeName, &a)
+		return admitCSINode(nodeName, a)
 	}
 	return nil
 }
 
-// forbidden is upstream's admission refusal: 403 naming the object (the
-// request's name, else the object's, else "Unknown").
-func forbidden(a *Attributes, err error) error {
-	name := a.Name
-	if name == "" {
-		name = "Unknown"
-		if m, e := meta.Accessor(a.Object); a.Object != nil && e == nil {
-			if m.GetName() != "" {
-				name = m.GetName()
-			} else if m.GetGenerateName() != "" {
-				name = m.GetGenerateName()
-			}
-		}
-	}
-	return apierrors.NewForbidden(schema.GroupResource{Group: a.Group, Resource: a.Resource}, name, err)
-}
-
-func admitPod(ctx context.Context, nodeName string, a *Attributes, lookup Lookup) error {
+func admitPod(ctx context.Context, nodeName string, a *admission.Attributes, lookup Lookup) error {
 	switch a.Operation {
-	case Create:
+	case admission.Create:
 		return admitMirrorPod(ctx, nodeName, a, lookup)
-	case Delete:
+	case admission.Delete:
 		pod, err := lookup.Pod(ctx, a.Namespace, a.Name)
 		if apierrors.IsNotFound(err) {
 			return err
 		}
 		if err != nil {
-			return forbidden(a, err)
+			return a.Forbidden(err)
 		}
 		if pod.Spec.NodeName != nodeName {
-			return forbidden(a, fmt.Errorf("node %q can only delete pods with spec.nodeName set to itself", nodeName))
+			return a.Forbidden(fmt.Errorf("node %q can only delete pods with spec.nodeName set to itself", nodeName))
 		}
 		return nil
 	}
-	return forbidden(a, fmt.Errorf("unexpected operation %q, node %q can only create and delete mirror pods", a.Operation, nodeName))
+	return a.Forbidden(fmt.Errorf("unexpected operation %q, node %q can only create and delete mirror pods", a.Operation, nodeName))
 }
 
 // admitMirrorPod: a node creates only mirror pods of its own static pods,
 // owned by its Node and referencing no API object.
-func admitMirrorPod(ctx context.Context, nodeName string, a *Attributes, lookup Lookup) error {
+func admitMirrorPod(ctx context.Context, nodeName string, a *admission.Attributes, lookup Lookup) error {
 	pod, ok := a.Object.(*corev1.Pod)
 	if !ok {
-		return forbidden(a, fmt.Errorf("unexpected type %T", a.Object))
+		return a.Forbidden(fmt.Errorf("unexpected type %T", a.Object))
 	}
 	if _, mirror := pod.Annotations[corev1.MirrorPodAnnotationKey]; !mirror {
-		return forbidden(a, fmt.Errorf("pod does not have %q annotation, node %q can only create mirror pods", corev1.MirrorPodAnnotationKey, nodeName))
+		return a.Forbidden(fmt.Errorf("pod does not have %q annotation, node %q can only create mirror pods", corev1.MirrorPodAnnotationKey, nodeName))
 	}
 	if pod.Spec.NodeName != nodeName {
-		return forbidden(a, fmt.Errorf("node %q can only create pods with spec.nodeName set to itself", nodeName))
+		return a.Forbidden(fmt.Errorf("node %q can only create pods with spec.nodeName set to itself", nodeName))
 	}
 	switch len(pod.OwnerReferences) {
 	case 0:
-		return forbidden(a, fmt.Errorf("node %q can only create pods with an owner reference set to itself", nodeName))
+		return a.Forbidden(fmt.Errorf("node %q can only create pods with an owner reference set to itself", nodeName))
 	case 1:
 	default:
-		return forbidden(a, fmt.Errorf("node %q can only create pods with a single owner reference set to itself", nodeName))
+		return a.Forbidden(fmt.Errorf("node %q can only create pods with a single owner reference set to itself", nodeName))
 	}
 	owner := pod.OwnerReferences[0]
 	if owner.APIVersion != "v1" || owner.Kind != "Node" || owner.Name != nodeName {
-		return forbidden(a, fmt.Errorf("node %q can only create pods with an owner reference set to itself", nodeName))
+		return a.Forbidden(fmt.Errorf("node %q can only create pods with an owner reference set to itself", nodeName))
 	}
 	if owner.Controller == nil || !*owner.Controller {
-		return forbidden(a, fmt.Errorf("node %q can only create pods with a controller owner reference set to itself", nodeName))
+		return a.Forbidden(fmt.Errorf("node %q can only create pods with a controller owner reference set to itself", nodeName))
 	}
 	if owner.BlockOwnerDeletion != nil && *owner.BlockOwnerDeletion {
-		return forbidden(a, fmt.Errorf("node %q must not set blockOwnerDeletion on an owner reference", nodeName))
+		return a.Forbidden(fmt.Errorf("node %q must not set blockOwnerDeletion on an owner reference", nodeName))
 	}
 	n, err := lookup.Node(ctx, nodeName)
 	if apierrors.IsNotFound(err) {
 		return err
 	}
 	if err != nil {
-		return forbidden(a, fmt.Errorf("error looking up node %s to verify uid: %v", nodeName, err))
+		return a.Forbidden(fmt.Errorf("error looking up node %s to verify uid: %v", nodeName, err))
 	}
 	if owner.UID != n.UID {
-		return forbidden(a, fmt.Errorf("node %s UID mismatch: expected %s got %s", nodeName, owner.UID, n.UID))
+		return a.Forbidden(fmt.Errorf("node %s UID mismatch: expected %s got %s", nodeName, owner.UID, n.UID))
 	}
 	if what := apiObjectReference(pod); what != "" {
-		return forbidden(a, fmt.Errorf("node %q can not create pods that reference %s", nodeName, what))
+		return a.Forbidden(fmt.Errorf("node %q can not create pods that reference %s", nodeName, what))
 	}
 	return nil
 }
@@ -236,29 +260,29 @@ func apiObjectReference(pod *corev1.Pod) string {
 	return ""
 }
 
-func admitPodStatus(nodeName string, a *Attributes) error {
-	if a.Operation != Update {
-		return forbidden(a, fmt.Errorf("unexpected operation %q", a.Operation))
+func admitPodStatus(nodeName string, a *admission.Attributes) error {
+	if a.Operation != admission.Update {
+		return a.Forbidden(fmt.Errorf("unexpected operation %q", a.Operation))
 	}
 	old, ok := a.OldObject.(*corev1.Pod)
 	if !ok {
-		return forbidden(a, fmt.Errorf("unexpected type %T", a.OldObject))
+		return a.Forbidden(fmt.Errorf("unexpected type %T", a.OldObject))
 	}
 	if old.Spec.NodeName != nodeName {
-		return forbidden(a, fmt.Errorf("node %q can only update pod status for pods with spec.nodeName set to itself", nodeName))
+		return a.Forbidden(fmt.Errorf("node %q can only update pod status for pods with spec.nodeName set to itself", nodeName))
 	}
 	pod, ok := a.Object.(*corev1.Pod)
 	if !ok {
-		return forbidden(a, fmt.Errorf("unexpected type %T", a.Object))
+		return a.Forbidden(fmt.Errorf("unexpected type %T", a.Object))
 	}
 	if !equality.Semantic.DeepEqual(labelsOrEmpty(old.Labels), labelsOrEmpty(pod.Labels)) {
-		return forbidden(a, fmt.Errorf("node %q cannot update labels through pod status", nodeName))
+		return a.Forbidden(fmt.Errorf("node %q cannot update labels through pod status", nodeName))
 	}
 	if !equality.Semantic.DeepEqual(old.Status.ResourceClaimStatuses, pod.Status.ResourceClaimStatuses) {
-		return forbidden(a, fmt.Errorf("node %q cannot update resource claim statues", nodeName))
+		return a.Forbidden(fmt.Errorf("node %q cannot update resource claim statues", nodeName))
 	}
 	if !equality.Semantic.DeepEqual(old.Status.ExtendedResourceClaimStatus, pod.Status.ExtendedResourceClaimStatus) {
-		return forbidden(a, fmt.Errorf("node %q cannot update extended resource claim status", nodeName))
+		return a.Forbidden(fmt.Errorf("node %q cannot update extended resource claim status", nodeName))
 	}
 	return nil
 }
@@ -270,9 +294,9 @@ func labelsOrEmpty(l map[string]string) map[string]string {
 	return l
 }
 
-func admitEviction(ctx context.Context, nodeName string, a *Attributes, lookup Lookup) error {
-	if a.Operation != Create {
-		return forbidden(a, fmt.Errorf("unexpected operation %s", a.Operation))
+func admitEviction(ctx context.Context, nodeName string, a *admission.Attributes, lookup Lookup) error {
+	if a.Operation != admission.Create {
+		return a.Forbidden(fmt.Errorf("unexpected operation %s", a.Operation))
 	}
 	name := a.Name
 	if name == "" {
@@ -280,7 +304,7 @@ func admitEviction(ctx context.Context, nodeName string, a *Attributes, lookup L
 			name = m.GetName()
 		}
 		if name == "" {
-			return forbidden(a, errors.New("could not determine pod from request data"))
+			return a.Forbidden(errors.New("could not determine pod from request data"))
 		}
 	}
 	pod, err := lookup.Pod(ctx, a.Namespace, name)
@@ -288,22 +312,22 @@ func admitEviction(ctx context.Context, nodeName string, a *Attributes, lookup L
 		return err
 	}
 	if err != nil {
-		return forbidden(a, err)
+		return a.Forbidden(err)
 	}
 	if pod.Spec.NodeName != nodeName {
-		return forbidden(a, fmt.Errorf("node %s can only evict pods with spec.nodeName set to itself", nodeName))
+		return a.Forbidden(fmt.Errorf("node %s can only evict pods with spec.nodeName set to itself", nodeName))
 	}
 	return nil
 }
 
-func admitPVCStatus(nodeName string, a *Attributes) error {
-	if a.Operation != Update {
-		return forbidden(a, fmt.Errorf("unexpected operation %q", a.Operation))
+func admitPVCStatus(nodeName string, a *admission.Attributes) error {
+	if a.Operation != admission.Update {
+		return a.Forbidden(fmt.Errorf("unexpected operation %q", a.Operation))
 	}
 	old, ok1 := a.OldObject.(*corev1.PersistentVolumeClaim)
 	pvc, ok2 := a.Object.(*corev1.PersistentVolumeClaim)
 	if !ok1 || !ok2 {
-		return forbidden(a, fmt.Errorf("unexpected type %T", a.Object))
+		return a.Forbidden(fmt.Errorf("unexpected type %T", a.Object))
 	}
 	// A node may only report the size it grew a volume to and the conditions.
 	o, n := old.DeepCopy(), pvc.DeepCopy()
@@ -314,50 +338,50 @@ func admitPVCStatus(nodeName string, a *Attributes) error {
 	o.ResourceVersion, n.ResourceVersion = "", ""
 	o.ManagedFields, n.ManagedFields = nil, nil
 	if !equality.Semantic.DeepEqual(o, n) {
-		return forbidden(a, fmt.Errorf("node %q is not allowed to update fields other than status.quantity and status.conditions", nodeName))
+		return a.Forbidden(fmt.Errorf("node %q is not allowed to update fields other than status.quantity and status.conditions", nodeName))
 	}
 	return nil
 }
 
-func admitNode(nodeName string, a *Attributes) error {
+func admitNode(nodeName string, a *admission.Attributes) error {
 	requested := a.Name
-	if a.Operation == Create {
+	if a.Operation == admission.Create {
 		if m, err := meta.Accessor(a.Object); err == nil {
 			requested = m.GetName()
 		}
 	}
 	if requested != nodeName {
-		return forbidden(a, fmt.Errorf("node %q is not allowed to modify node %q", nodeName, requested))
+		return a.Forbidden(fmt.Errorf("node %q is not allowed to modify node %q", nodeName, requested))
 	}
 	switch a.Operation {
-	case Create:
+	case admission.Create:
 		n, ok := a.Object.(*corev1.Node)
 		if !ok {
-			return forbidden(a, fmt.Errorf("unexpected type %T", a.Object))
+			return a.Forbidden(fmt.Errorf("unexpected type %T", a.Object))
 		}
 		if n.Spec.ConfigSource != nil {
-			return forbidden(a, fmt.Errorf("node %q is not allowed to create pods with a non-nil configSource", nodeName))
+			return a.Forbidden(fmt.Errorf("node %q is not allowed to create pods with a non-nil configSource", nodeName))
 		}
 		if bad := forbiddenLabels(modifiedLabels(n.Labels, nil)); len(bad) > 0 {
-			return forbidden(a, fmt.Errorf("node %q is not allowed to set the following labels: %s", nodeName, strings.Join(bad, ", ")))
+			return a.Forbidden(fmt.Errorf("node %q is not allowed to set the following labels: %s", nodeName, strings.Join(bad, ", ")))
 		}
-	case Update:
+	case admission.Update:
 		n, ok1 := a.Object.(*corev1.Node)
 		old, ok2 := a.OldObject.(*corev1.Node)
 		if !ok1 || !ok2 {
-			return forbidden(a, fmt.Errorf("unexpected type %T", a.Object))
+			return a.Forbidden(fmt.Errorf("unexpected type %T", a.Object))
 		}
 		if n.Spec.ConfigSource != nil && !equality.Semantic.DeepEqual(n.Spec.ConfigSource, old.Spec.ConfigSource) {
-			return forbidden(a, fmt.Errorf("node %q is not allowed to update configSource to a new non-nil configSource", nodeName))
+			return a.Forbidden(fmt.Errorf("node %q is not allowed to update configSource to a new non-nil configSource", nodeName))
 		}
 		if !equality.Semantic.DeepEqual(n.Spec.Taints, old.Spec.Taints) {
-			return forbidden(a, fmt.Errorf("node %q is not allowed to modify taints", nodeName))
+			return a.Forbidden(fmt.Errorf("node %q is not allowed to modify taints", nodeName))
 		}
 		if !equality.Semantic.DeepEqual(n.OwnerReferences, old.OwnerReferences) {
-			return forbidden(a, fmt.Errorf("node %q is not allowed to modify ownerReferences", nodeName))
+			return a.Forbidden(fmt.Errorf("node %q is not allowed to modify ownerReferences", nodeName))
 		}
 		if bad := forbiddenLabels(modifiedLabels(n.Labels, old.Labels)); len(bad) > 0 {
-			return forbidden(a, fmt.Errorf("is not allowed to modify labels: %s", strings.Join(bad, ", ")))
+			return a.Forbidden(fmt.Errorf("is not allowed to modify labels: %s", strings.Join(bad, ", ")))
 		}
 	}
 	return nil
@@ -431,66 +455,66 @@ func isKubeletLabel(key, ns string) bool {
 }
 
 // admitTokenRequest: a node asks for tokens bound to a pod of its own.
-func admitTokenRequest(ctx context.Context, nodeName string, a *Attributes, lookup Lookup) error {
-	if a.Operation != Create || a.Subresource != "token" {
+func admitTokenRequest(ctx context.Context, nodeName string, a *admission.Attributes, lookup Lookup) error {
+	if a.Operation != admission.Create || a.Subresource != "token" {
 		return nil
 	}
 	tr, ok := a.Object.(*authenticationv1.TokenRequest)
 	if !ok {
-		return forbidden(a, fmt.Errorf("unexpected type %T", a.Object))
+		return a.Forbidden(fmt.Errorf("unexpected type %T", a.Object))
 	}
 	ref := tr.Spec.BoundObjectRef
 	if ref == nil || ref.APIVersion != "v1" || ref.Kind != "Pod" || ref.Name == "" {
-		return forbidden(a, errors.New("node requested token not bound to a pod"))
+		return a.Forbidden(errors.New("node requested token not bound to a pod"))
 	}
 	if ref.UID == "" {
-		return forbidden(a, errors.New("node requested token with a pod binding without a uid"))
+		return a.Forbidden(errors.New("node requested token with a pod binding without a uid"))
 	}
 	pod, err := lookup.Pod(ctx, a.Namespace, ref.Name)
 	if apierrors.IsNotFound(err) {
 		return err
 	}
 	if err != nil {
-		return forbidden(a, err)
+		return a.Forbidden(err)
 	}
 	if ref.UID != pod.UID {
-		return forbidden(a, fmt.Errorf("the UID in the bound object reference (%s) does not match the UID in record. The object might have been deleted and then recreated", ref.UID))
+		return a.Forbidden(fmt.Errorf("the UID in the bound object reference (%s) does not match the UID in record. The object might have been deleted and then recreated", ref.UID))
 	}
 	if pod.Spec.NodeName != nodeName {
-		return forbidden(a, errors.New("node requested token bound to a pod scheduled on a different node"))
+		return a.Forbidden(errors.New("node requested token bound to a pod scheduled on a different node"))
 	}
 	return nil
 }
 
-func admitLease(nodeName string, a *Attributes) error {
+func admitLease(nodeName string, a *admission.Attributes) error {
 	if a.Namespace != corev1.NamespaceNodeLease {
-		return forbidden(a, fmt.Errorf("can only access leases in the %q system namespace", corev1.NamespaceNodeLease))
+		return a.Forbidden(fmt.Errorf("can only access leases in the %q system namespace", corev1.NamespaceNodeLease))
 	}
 	name := a.Name
-	if a.Operation == Create {
+	if a.Operation == admission.Create {
 		l, ok := a.Object.(*coordinationv1.Lease)
 		if !ok {
-			return forbidden(a, fmt.Errorf("unexpected type %T", a.Object))
+			return a.Forbidden(fmt.Errorf("unexpected type %T", a.Object))
 		}
 		name = l.Name
 	}
 	if name != nodeName {
-		return forbidden(a, errors.New("can only access node lease with the same name as the requesting node"))
+		return a.Forbidden(errors.New("can only access node lease with the same name as the requesting node"))
 	}
 	return nil
 }
 
-func admitCSINode(nodeName string, a *Attributes) error {
+func admitCSINode(nodeName string, a *admission.Attributes) error {
 	name := a.Name
-	if a.Operation == Create {
+	if a.Operation == admission.Create {
 		m, err := meta.Accessor(a.Object)
 		if err != nil {
-			return forbidden(a, errors.New("unable to access the object name"))
+			return a.Forbidden(errors.New("unable to access the object name"))
 		}
 		name = m.GetName()
 	}
 	if name != nodeName {
-		return forbidden(a, errors.New("can only access CSINode with the same name as the requesting node"))
+		return a.Forbidden(errors.New("can only access CSINode with the same name as the requesting node"))
 	}
 	return nil
 }

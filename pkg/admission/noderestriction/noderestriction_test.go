@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/minik8s/minik8s/pkg/admission"
 	"github.com/minik8s/minik8s/pkg/auth"
 )
 
@@ -26,6 +27,10 @@ func (p pods) Pod(_ context.Context, ns, name string) (*corev1.Pod, error) {
 
 func (p pods) Node(_ context.Context, name string) (*corev1.Node, error) {
 	return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, UID: "node-uid"}}, nil
+}
+
+func gvr(group, resource string) schema.GroupVersionResource {
+	return schema.GroupVersionResource{Group: group, Version: "v1", Resource: resource}
 }
 
 var n1 = &auth.User{Name: "system:node:n1", Groups: []string{"system:nodes", auth.GroupAuthenticated}}
@@ -53,78 +58,78 @@ func TestAdmit(t *testing.T) {
 	withRole := map[string]string{"kubernetes.io/hostname": "n1", "node-role.kubernetes.io/control-plane": "true"}
 	tests := []struct {
 		name    string
-		attrs   Attributes
+		attrs   admission.Attributes
 		wantErr string
 	}{
 		{"a node registers its own Node with the kubelet's labels",
-			Attributes{Operation: Create, Resource: "nodes", Object: nodeObj(agentLabels)}, ""},
+			admission.Attributes{Operation: admission.Create, Resource: gvr("", "nodes"), Object: nodeObj(agentLabels)}, ""},
 		{"a node may not register another",
-			Attributes{Operation: Create, Resource: "nodes", Object: &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n2"}}},
+			admission.Attributes{Operation: admission.Create, Resource: gvr("", "nodes"), Object: &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n2"}}},
 			`nodes "n2" is forbidden: node "n1" is not allowed to modify node "n2"`},
 		{"a node may not give itself a role",
-			Attributes{Operation: Create, Resource: "nodes", Object: nodeObj(withRole)},
+			admission.Attributes{Operation: admission.Create, Resource: gvr("", "nodes"), Object: nodeObj(withRole)},
 			`nodes "n1" is forbidden: node "n1" is not allowed to set the following labels: node-role.kubernetes.io/control-plane`},
 		{"a node keeps a role label it was given",
-			Attributes{Operation: Update, Resource: "nodes", Name: "n1", Object: nodeObj(withRole), OldObject: nodeObj(withRole)}, ""},
+			admission.Attributes{Operation: admission.Update, Resource: gvr("", "nodes"), Name: "n1", Object: nodeObj(withRole), OldObject: nodeObj(withRole)}, ""},
 		{"a node may not take a restricted label off",
-			Attributes{Operation: Update, Resource: "nodes", Name: "n1", Object: nodeObj(agentLabels),
+			admission.Attributes{Operation: admission.Update, Resource: gvr("", "nodes"), Name: "n1", Object: nodeObj(agentLabels),
 				OldObject: nodeObj(map[string]string{"node-restriction.kubernetes.io/pool": "a"})},
 			`nodes "n1" is forbidden: is not allowed to modify labels: node-restriction.kubernetes.io/pool`},
 		{"a node may not lift its taints",
-			Attributes{Operation: Update, Resource: "nodes", Subresource: "status", Name: "n1", Object: nodeObj(nil),
+			admission.Attributes{Operation: admission.Update, Resource: gvr("", "nodes"), Subresource: "status", Name: "n1", Object: nodeObj(nil),
 				OldObject: nodeObj(nil, corev1.Taint{Key: "k", Effect: corev1.TaintEffectNoSchedule})},
 			`nodes "n1" is forbidden: node "n1" is not allowed to modify taints`},
 		{"a node updates its own status",
-			Attributes{Operation: Update, Resource: "nodes", Subresource: "status", Name: "n1", Object: nodeObj(nil), OldObject: nodeObj(nil)}, ""},
+			admission.Attributes{Operation: admission.Update, Resource: gvr("", "nodes"), Subresource: "status", Name: "n1", Object: nodeObj(nil), OldObject: nodeObj(nil)}, ""},
 		{"a node updates the status of its pods",
-			Attributes{Operation: Update, Resource: "pods", Subresource: "status", Namespace: "app", Name: "mine", Object: pod("mine", "n1"), OldObject: pod("mine", "n1")}, ""},
+			admission.Attributes{Operation: admission.Update, Resource: gvr("", "pods"), Subresource: "status", Namespace: "app", Name: "mine", Object: pod("mine", "n1"), OldObject: pod("mine", "n1")}, ""},
 		{"a node may not update the status of another node's pod",
-			Attributes{Operation: Update, Resource: "pods", Subresource: "status", Namespace: "app", Name: "theirs", Object: pod("theirs", "n2"), OldObject: pod("theirs", "n2")},
+			admission.Attributes{Operation: admission.Update, Resource: gvr("", "pods"), Subresource: "status", Namespace: "app", Name: "theirs", Object: pod("theirs", "n2"), OldObject: pod("theirs", "n2")},
 			`pods "theirs" is forbidden: node "n1" can only update pod status for pods with spec.nodeName set to itself`},
 		{"a node may not relabel a pod through its status",
-			Attributes{Operation: Update, Resource: "pods", Subresource: "status", Namespace: "app", Name: "mine", Object: relabelled, OldObject: pod("mine", "n1")},
+			admission.Attributes{Operation: admission.Update, Resource: gvr("", "pods"), Subresource: "status", Namespace: "app", Name: "mine", Object: relabelled, OldObject: pod("mine", "n1")},
 			`pods "mine" is forbidden: node "n1" cannot update labels through pod status`},
 		{"a node deletes its own pods",
-			Attributes{Operation: Delete, Resource: "pods", Namespace: "app", Name: "mine"}, ""},
+			admission.Attributes{Operation: admission.Delete, Resource: gvr("", "pods"), Namespace: "app", Name: "mine"}, ""},
 		{"a node may not delete another node's pod",
-			Attributes{Operation: Delete, Resource: "pods", Namespace: "app", Name: "theirs"},
+			admission.Attributes{Operation: admission.Delete, Resource: gvr("", "pods"), Namespace: "app", Name: "theirs"},
 			`pods "theirs" is forbidden: node "n1" can only delete pods with spec.nodeName set to itself`},
 		{"deleting a pod that is gone is a 404",
-			Attributes{Operation: Delete, Resource: "pods", Namespace: "app", Name: "gone"}, `pods "gone" not found`},
+			admission.Attributes{Operation: admission.Delete, Resource: gvr("", "pods"), Namespace: "app", Name: "gone"}, `pods "gone" not found`},
 		{"a node creates no pods but mirror pods",
-			Attributes{Operation: Create, Resource: "pods", Namespace: "app", Object: pod("new", "n1")},
+			admission.Attributes{Operation: admission.Create, Resource: gvr("", "pods"), Namespace: "app", Object: pod("new", "n1")},
 			`pods "new" is forbidden: pod does not have "kubernetes.io/config.mirror" annotation, node "n1" can only create mirror pods`},
 		{"a node may not update a pod's spec",
-			Attributes{Operation: Update, Resource: "pods", Namespace: "app", Name: "mine", Object: pod("mine", "n1"), OldObject: pod("mine", "n1")},
+			admission.Attributes{Operation: admission.Update, Resource: gvr("", "pods"), Namespace: "app", Name: "mine", Object: pod("mine", "n1"), OldObject: pod("mine", "n1")},
 			`pods "mine" is forbidden: unexpected operation "UPDATE", node "n1" can only create and delete mirror pods`},
 		{"a node asks for a token bound to its pod",
-			Attributes{Operation: Create, Resource: "serviceaccounts", Subresource: "token", Namespace: "app", Name: "default", Object: token("mine", "mine")}, ""},
+			admission.Attributes{Operation: admission.Create, Resource: gvr("", "serviceaccounts"), Subresource: "token", Namespace: "app", Name: "default", Object: token("mine", "mine")}, ""},
 		{"a node may not ask for an unbound token",
-			Attributes{Operation: Create, Resource: "serviceaccounts", Subresource: "token", Namespace: "app", Name: "default", Object: &authenticationv1.TokenRequest{}},
+			admission.Attributes{Operation: admission.Create, Resource: gvr("", "serviceaccounts"), Subresource: "token", Namespace: "app", Name: "default", Object: &authenticationv1.TokenRequest{}},
 			`serviceaccounts "default" is forbidden: node requested token not bound to a pod`},
 		{"a node may not ask for a token bound to another node's pod",
-			Attributes{Operation: Create, Resource: "serviceaccounts", Subresource: "token", Namespace: "app", Name: "default", Object: token("theirs", "theirs")},
+			admission.Attributes{Operation: admission.Create, Resource: gvr("", "serviceaccounts"), Subresource: "token", Namespace: "app", Name: "default", Object: token("theirs", "theirs")},
 			`serviceaccounts "default" is forbidden: node requested token bound to a pod scheduled on a different node`},
 		{"a token bound to a recreated pod is refused",
-			Attributes{Operation: Create, Resource: "serviceaccounts", Subresource: "token", Namespace: "app", Name: "default", Object: token("mine", "old")},
+			admission.Attributes{Operation: admission.Create, Resource: gvr("", "serviceaccounts"), Subresource: "token", Namespace: "app", Name: "default", Object: token("mine", "old")},
 			`serviceaccounts "default" is forbidden: the UID in the bound object reference (uid-old) does not match the UID in record. The object might have been deleted and then recreated`},
 		{"a node creates its Lease",
-			Attributes{Operation: Create, Group: "coordination.k8s.io", Resource: "leases", Namespace: "kube-node-lease",
+			admission.Attributes{Operation: admission.Create, Resource: gvr("coordination.k8s.io", "leases"), Namespace: "kube-node-lease",
 				Object: &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: "n1"}}}, ""},
 		{"a node may not create another node's Lease",
-			Attributes{Operation: Create, Group: "coordination.k8s.io", Resource: "leases", Namespace: "kube-node-lease",
+			admission.Attributes{Operation: admission.Create, Resource: gvr("coordination.k8s.io", "leases"), Namespace: "kube-node-lease",
 				Object: &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: "n2"}}},
 			`leases.coordination.k8s.io "n2" is forbidden: can only access node lease with the same name as the requesting node`},
 		{"a node writes no claim but its status",
-			Attributes{Operation: Update, Resource: "persistentvolumeclaims", Namespace: "app", Name: "data"},
+			admission.Attributes{Operation: admission.Update, Resource: gvr("", "persistentvolumeclaims"), Namespace: "app", Name: "data"},
 			`persistentvolumeclaims "data" is forbidden: may only update PVC status`},
 		{"other resources are not this plugin's business",
-			Attributes{Operation: Create, Resource: "events", Namespace: "app", Object: &corev1.Event{}}, ""},
+			admission.Attributes{Operation: admission.Create, Resource: gvr("", "events"), Namespace: "app", Object: &corev1.Event{}}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.attrs.User = n1
-			err := Admit(context.Background(), tt.attrs, lookup)
+			err := admit(context.Background(), &tt.attrs, lookup)
 			got := ""
 			if err != nil {
 				got = err.Error()
@@ -138,7 +143,7 @@ func TestAdmit(t *testing.T) {
 
 func TestOthersPass(t *testing.T) {
 	for _, u := range []*auth.User{nil, {Name: "alice"}, {Name: "system:node:n1"}} {
-		err := Admit(context.Background(), Attributes{User: u, Operation: Delete, Resource: "pods", Namespace: "app", Name: "theirs"}, pods{})
+		err := admit(context.Background(), &admission.Attributes{User: u, Operation: admission.Delete, Resource: gvr("", "pods"), Namespace: "app", Name: "theirs"}, pods{})
 		if err != nil {
 			t.Errorf("%+v: %v", u, err)
 		}

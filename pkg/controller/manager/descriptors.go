@@ -4,6 +4,8 @@ import (
 	"context"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/tools/cache"
 	"time"
 
 	"github.com/minik8s/minik8s/pkg/controller/clusterroleaggregation"
@@ -26,6 +28,7 @@ import (
 	"github.com/minik8s/minik8s/pkg/controller/podgc"
 	"github.com/minik8s/minik8s/pkg/controller/replicaset"
 	"github.com/minik8s/minik8s/pkg/controller/replication"
+	"github.com/minik8s/minik8s/pkg/controller/resourcequota"
 	"github.com/minik8s/minik8s/pkg/controller/rootca"
 	"github.com/minik8s/minik8s/pkg/controller/serviceaccount"
 	"github.com/minik8s/minik8s/pkg/controller/statefulset"
@@ -73,6 +76,7 @@ func Descriptors() []Descriptor {
 		{Name: csrsigning.Name, Aliases: []string{"csrsigning"}, New: newCSRSigning},
 		{Name: csrapproving.Name, Aliases: []string{"csrapproving"}, New: newCSRApproving},
 		{Name: csrcleaner.Name, Aliases: []string{"csrcleaner"}, New: newCSRCleaner},
+		{Name: resourcequota.Name, Aliases: []string{"resourcequota"}, New: newResourceQuota},
 	}
 }
 
@@ -241,4 +245,25 @@ func newCSRApproving(cc ControllerContext) (Runnable, error) {
 
 func newCSRCleaner(cc ControllerContext) (Runnable, error) {
 	return csrcleaner.New(csrcleaner.Config{Client: cc.Client, CSRs: cc.Informers.Certificates().V1().CertificateSigningRequests(), Log: cc.Log})
+}
+
+// quotaCounted are the resources, beyond pods, services and claims, whose
+// deletions the ResourceQuota controller sees at once (metadata only).
+var quotaCounted = []schema.GroupVersionResource{
+	{Version: "v1", Resource: "configmaps"}, {Version: "v1", Resource: "secrets"},
+	{Version: "v1", Resource: "replicationcontrollers"}, {Version: "v1", Resource: "resourcequotas"},
+	{Group: "apps", Version: "v1", Resource: "deployments"}, {Group: "apps", Version: "v1", Resource: "replicasets"},
+	{Group: "apps", Version: "v1", Resource: "statefulsets"}, {Group: "apps", Version: "v1", Resource: "daemonsets"},
+	{Group: "batch", Version: "v1", Resource: "jobs"}, {Group: "batch", Version: "v1", Resource: "cronjobs"},
+}
+
+func newResourceQuota(cc ControllerContext) (Runnable, error) {
+	counted := map[schema.GroupVersionResource]cache.SharedIndexInformer{}
+	for _, gvr := range quotaCounted {
+		counted[gvr] = cc.MetadataInformers.ForResource(gvr).Informer()
+	}
+	return resourcequota.New(resourcequota.Config{Client: cc.Client, Quotas: cc.Informers.Core().V1().ResourceQuotas(),
+		Pods: cc.Informers.Core().V1().Pods(), Services: cc.Informers.Core().V1().Services(),
+		Claims: cc.Informers.Core().V1().PersistentVolumeClaims(), Counted: counted, Metadata: cc.Metadata,
+		Mapper: cc.RESTMapper, SyncPeriod: resourcequota.DefaultSyncPeriod, Workers: 5, Log: cc.Log})
 }

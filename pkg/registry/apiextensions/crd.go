@@ -37,14 +37,15 @@ func Resources() []*registry.Resource { return []*registry.Resource{CustomResour
 func CustomResourceDefinitions() *registry.Resource {
 	return &registry.Resource{
 		Group: apiextv1.GroupName, Version: "v1", Name: "customresourcedefinitions", Kind: "CustomResourceDefinition",
-		SingularName: "customresourcedefinition",
-		ShortNames:   []string{"crd", "crds"},
-		Categories:   []string{"api-extensions"},
-		New:          func() runtime.Object { return &apiextv1.CustomResourceDefinition{} },
-		NewList:      func() runtime.Object { return &apiextv1.CustomResourceDefinitionList{} },
-		KeyPrefix:    "apiextensions.k8s.io/customresourcedefinitions",
-		Status:       true,
-		Strategy:     strategy{},
+		DeleteReturnsObject: true,
+		SingularName:        "customresourcedefinition",
+		ShortNames:          []string{"crd", "crds"},
+		Categories:          []string{"api-extensions"},
+		New:                 func() runtime.Object { return &apiextv1.CustomResourceDefinition{} },
+		NewList:             func() runtime.Object { return &apiextv1.CustomResourceDefinitionList{} },
+		KeyPrefix:           "apiextensions.k8s.io/customresourcedefinitions",
+		Status:              true,
+		Strategy:            strategy{},
 	}
 }
 

@@ -24,7 +24,10 @@ import (
 func Jobs() *registry.Resource {
 	return &registry.Resource{
 		Group: "batch", Version: "v1", Name: "jobs", Kind: "Job", SingularName: "job",
-		Categories: []string{"all"}, Namespaced: true,
+		// Kept for backwards compatibility, as upstream: batch/v1 Jobs orphan their pods.
+		GCPolicy:      registry.GCOrphan,
+		OrphanWarning: "child pods are preserved by default when jobs are deleted; set propagationPolicy=Background to remove them or set propagationPolicy=Orphan to suppress this warning",
+		Categories:    []string{"all"}, Namespaced: true,
 		New:       func() runtime.Object { return &batchv1.Job{} },
 		NewList:   func() runtime.Object { return &batchv1.JobList{} },
 		KeyPrefix: "jobs",

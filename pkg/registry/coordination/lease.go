@@ -18,10 +18,11 @@ func Resources() []*registry.Resource { return []*registry.Resource{Leases()} }
 func Leases() *registry.Resource {
 	return &registry.Resource{
 		Group: "coordination.k8s.io", Version: "v1", Name: "leases", Kind: "Lease", SingularName: "lease",
-		Namespaced: true,
-		New:        func() runtime.Object { return &coordinationv1.Lease{} },
-		NewList:    func() runtime.Object { return &coordinationv1.LeaseList{} },
-		KeyPrefix:  "leases",
+		CreateOnUpdate: true,
+		Namespaced:     true,
+		New:            func() runtime.Object { return &coordinationv1.Lease{} },
+		NewList:        func() runtime.Object { return &coordinationv1.LeaseList{} },
+		KeyPrefix:      "leases",
 		Strategy: &registry.Generic{
 			Create: func(obj runtime.Object) { dropCoordinatedElection(obj.(*coordinationv1.Lease), nil) },
 			Update: func(obj, old runtime.Object) {

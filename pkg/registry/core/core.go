@@ -38,7 +38,7 @@ func Resources(opts Options) ([]*registry.Resource, error) {
 		return nil, err
 	}
 	serviceAccounts := ServiceAccounts()
-	pods := Pods(serviceAccounts)
+	pods := Pods()
 	return []*registry.Resource{
 		Namespaces(),
 		ConfigMaps(),

@@ -23,10 +23,11 @@ import (
 func Endpoints() *registry.Resource {
 	return &registry.Resource{
 		Version: "v1", Name: "endpoints", Kind: "Endpoints", SingularName: "endpoints", ShortNames: []string{"ep"},
-		Namespaced: true,
-		New:        func() runtime.Object { return &corev1.Endpoints{} },
-		NewList:    func() runtime.Object { return &corev1.EndpointsList{} },
-		KeyPrefix:  "services/endpoints",
+		CreateOnUpdate: true,
+		Namespaced:     true,
+		New:            func() runtime.Object { return &corev1.Endpoints{} },
+		NewList:        func() runtime.Object { return &corev1.EndpointsList{} },
+		KeyPrefix:      "services/endpoints",
 		Strategy: &registry.Generic{
 			Defaults:   defaultEndpoints,
 			Validation: func(obj runtime.Object) field.ErrorList { return validateEndpoints(obj.(*corev1.Endpoints), nil) },

@@ -30,10 +30,12 @@ const (
 func Events() *registry.Resource {
 	return &registry.Resource{
 		Version: "v1", Name: "events", Kind: "Event", SingularName: "event", ShortNames: []string{"ev"},
-		Namespaced: true,
-		New:        func() runtime.Object { return &corev1.Event{} },
-		NewList:    func() runtime.Object { return &corev1.EventList{} },
-		KeyPrefix:  "events",
+		GCPolicy:       registry.GCUnsupported,
+		CreateOnUpdate: true,
+		Namespaced:     true,
+		New:            func() runtime.Object { return &corev1.Event{} },
+		NewList:        func() runtime.Object { return &corev1.EventList{} },
+		KeyPrefix:      "events",
 		// Upstream leaves the names of core/v1 events to the generic check, any
 		// path segment, for old clients; events.k8s.io wants DNS subdomains.
 		ValidName: func(name string, _ bool) []string { return pathvalidation.IsValidPathSegmentName(name) },

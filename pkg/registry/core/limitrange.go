@@ -20,10 +20,11 @@ import (
 func LimitRanges() *registry.Resource {
 	return &registry.Resource{
 		Version: "v1", Name: "limitranges", Kind: "LimitRange", SingularName: "limitrange", ShortNames: []string{"limits"},
-		Namespaced: true,
-		New:        func() runtime.Object { return &corev1.LimitRange{} },
-		NewList:    func() runtime.Object { return &corev1.LimitRangeList{} },
-		KeyPrefix:  "limitranges",
+		CreateOnUpdate: true,
+		Namespaced:     true,
+		New:            func() runtime.Object { return &corev1.LimitRange{} },
+		NewList:        func() runtime.Object { return &corev1.LimitRangeList{} },
+		KeyPrefix:      "limitranges",
 		Strategy: &registry.Generic{
 			Defaults:     func(obj runtime.Object) { defaultLimitRange(obj.(*corev1.LimitRange)) },
 			Validation:   func(obj runtime.Object) field.ErrorList { return validateLimitRange(obj.(*corev1.LimitRange)) },

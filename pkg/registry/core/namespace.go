@@ -16,10 +16,11 @@ import (
 func Namespaces() *registry.Resource {
 	return &registry.Resource{
 		Version: "v1", Name: "namespaces", Kind: "Namespace", SingularName: "namespace", ShortNames: []string{"ns"},
-		New:       func() runtime.Object { return &corev1.Namespace{} },
-		NewList:   func() runtime.Object { return &corev1.NamespaceList{} },
-		KeyPrefix: "namespaces",
-		Status:    true,
+		DeleteReturnsObject: true,
+		New:                 func() runtime.Object { return &corev1.Namespace{} },
+		NewList:             func() runtime.Object { return &corev1.NamespaceList{} },
+		KeyPrefix:           "namespaces",
+		Status:              true,
 		// Namespaces cannot be deleted as a collection.
 		Verbs:     []string{"create", "delete", "get", "list", "patch", "update", "watch"},
 		ValidName: apivalidation.ValidateNamespaceName,

@@ -14,15 +14,15 @@ import (
 )
 
 // Pods is core/v1 pods, with status, graceful deletion and the subresources the
-// API server and node agents serve (binding, eviction, log, exec, …). New pods get
-// their service account's API credentials mounted; serviceAccounts is where the
-// accounts are stored.
-func Pods(serviceAccounts *registry.Resource) *registry.Resource {
-	mounter := &tokenMounter{serviceAccounts: serviceAccounts}
+// API server and node agents serve (binding, eviction, log, exec, …). What
+// upstream's admission plugins add to new pods (service account and its token,
+// priority, default tolerations) they add here too: see pkg/admission.
+func Pods() *registry.Resource {
 	v1 := func(kind string) schema.GroupVersionKind { return corev1.SchemeGroupVersion.WithKind(kind) }
 	return &registry.Resource{
 		Version: "v1", Name: "pods", Kind: "Pod", SingularName: "pod", ShortNames: []string{"po"},
-		Categories: []string{"all"}, Namespaced: true,
+		DeleteReturnsObject: true,
+		Categories:          []string{"all"}, Namespaced: true,
 		New:       func() runtime.Object { return &corev1.Pod{} },
 		NewList:   func() runtime.Object { return &corev1.PodList{} },
 		KeyPrefix: "pods",
@@ -32,16 +32,8 @@ func Pods(serviceAccounts *registry.Resource) *registry.Resource {
 			Validation:       validatePodCreate,
 			UpdateValidation: validatePodUpdate,
 			StatusValidation: validatePodStatusUpdate,
-			Create: func(obj runtime.Object) {
-				pod := obj.(*corev1.Pod)
-				preparePodCreate(pod)
-				if _, mirror := pod.Annotations[corev1.MirrorPodAnnotationKey]; !mirror {
-					mounter.mount(pod)
-				}
-			},
-			// DefaultTolerationSeconds admission also runs on updates.
-			Update:       func(obj, _ runtime.Object) { addDefaultTolerations(obj.(*corev1.Pod)) },
-			StatusUpdate: preparePodStatusUpdate,
+			Create:           func(obj runtime.Object) { preparePodCreate(obj.(*corev1.Pod)) },
+			StatusUpdate:     preparePodStatusUpdate,
 		}},
 		Table:  podTable,
 		Fields: podFields,
@@ -85,62 +77,17 @@ func (podStrategy) GracePeriod(obj runtime.Object, requested *int64) (int64, boo
 	return period, true
 }
 
-// Tolerations the DefaultTolerationSeconds admission plugin gives every pod, so
-// that it survives five minutes of node trouble before being evicted.
-var defaultTolerations = []corev1.Toleration{
-	{Key: corev1.TaintNodeNotReady, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute},
-	{Key: corev1.TaintNodeUnreachable, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute},
-}
-
-const defaultTolerationSeconds = 300
-
-// Priorities of the built-in PriorityClasses.
-var builtinPriorities = map[string]int32{
-	"system-cluster-critical": 2000000000,
-	"system-node-critical":    2000001000,
-}
-
 // preparePodCreate sets what a new pod starts with: phase Pending and its QoS
-// class, the scheduling-gated condition, and what upstream's default admission
-// plugins add (service account name, priority, default tolerations).
+// class, and the scheduling-gated condition. spec.serviceAccount is the old
+// name of spec.serviceAccountName, which upstream's conversion copies.
 func preparePodCreate(pod *corev1.Pod) {
 	pod.Status = corev1.PodStatus{Phase: corev1.PodPending, QOSClass: podspec.QOSClass(&pod.Spec)}
 	if len(pod.Spec.SchedulingGates) > 0 {
 		pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse,
 			Reason: corev1.PodReasonSchedulingGated, Message: "Scheduling is blocked due to non-empty scheduling gates"}}
 	}
-	if _, mirror := pod.Annotations[corev1.MirrorPodAnnotationKey]; !mirror && pod.Spec.ServiceAccountName == "" {
-		pod.Spec.ServiceAccountName = "default"
-		pod.Spec.DeprecatedServiceAccount = "default"
-	}
-	if pod.Spec.Priority == nil {
-		if p, ok := builtinPriorities[pod.Spec.PriorityClassName]; ok || pod.Spec.PriorityClassName == "" {
-			pod.Spec.Priority = &p
-		}
-	}
-	if pod.Spec.PreemptionPolicy == nil && pod.Spec.Priority != nil {
-		policy := corev1.PreemptLowerPriority
-		pod.Spec.PreemptionPolicy = &policy
-	}
-	addDefaultTolerations(pod)
-}
-
-// addDefaultTolerations adds the not-ready and unreachable tolerations a pod
-// lacks, as the DefaultTolerationSeconds admission plugin does.
-func addDefaultTolerations(pod *corev1.Pod) {
-	for _, def := range defaultTolerations {
-		tolerated := false
-		for _, t := range pod.Spec.Tolerations {
-			if (t.Key == def.Key || t.Key == "") && (t.Effect == def.Effect || t.Effect == "") {
-				tolerated = true
-			}
-		}
-		if !tolerated {
-			t := def
-			secs := int64(defaultTolerationSeconds)
-			t.TolerationSeconds = &secs
-			pod.Spec.Tolerations = append(pod.Spec.Tolerations, t)
-		}
+	if pod.Spec.DeprecatedServiceAccount == "" {
+		pod.Spec.DeprecatedServiceAccount = pod.Spec.ServiceAccountName
 	}
 }
 

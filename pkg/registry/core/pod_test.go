@@ -21,7 +21,7 @@ func createdPod(t *testing.T, mutate func(*corev1.Pod)) *corev1.Pod {
 	if mutate != nil {
 		mutate(pod)
 	}
-	s := Pods(nil).Strategy
+	s := Pods().Strategy
 	s.Default(pod)
 	s.PrepareForCreate(context.Background(), pod)
 	if errs := s.Validate(context.Background(), pod); len(errs) > 0 {
@@ -31,48 +31,22 @@ func createdPod(t *testing.T, mutate func(*corev1.Pod)) *corev1.Pod {
 }
 
 func TestPodCreateSetsWhatUpstreamSets(t *testing.T) {
-	pod := createdPod(t, nil)
+	pod := createdPod(t, func(p *corev1.Pod) { p.Spec.ServiceAccountName = "builder" })
 	if pod.Status.Phase != corev1.PodPending || pod.Status.QOSClass != corev1.PodQOSBestEffort {
 		t.Errorf("status = %+v", pod.Status)
 	}
 	if pod.Generation != 1 {
 		t.Errorf("generation = %d", pod.Generation)
 	}
-	if pod.Spec.ServiceAccountName != "default" || pod.Spec.DeprecatedServiceAccount != "default" {
-		t.Errorf("service account = %q/%q", pod.Spec.ServiceAccountName, pod.Spec.DeprecatedServiceAccount)
-	}
-	if pod.Spec.Priority == nil || *pod.Spec.Priority != 0 || *pod.Spec.PreemptionPolicy != corev1.PreemptLowerPriority {
-		t.Errorf("priority = %v, preemption = %v", pod.Spec.Priority, pod.Spec.PreemptionPolicy)
-	}
-	if len(pod.Spec.Tolerations) != 2 || *pod.Spec.Tolerations[0].TolerationSeconds != 300 {
-		t.Errorf("tolerations = %+v", pod.Spec.Tolerations)
-	}
-	c := pod.Spec.Containers[0]
-	if len(c.VolumeMounts) != 1 || c.VolumeMounts[0].MountPath != tokenMountPath || !strings.HasPrefix(c.VolumeMounts[0].Name, tokenVolumePrefix) {
-		t.Errorf("token mount = %+v", c.VolumeMounts)
-	}
-	if len(pod.Spec.Volumes) != 1 || pod.Spec.Volumes[0].Projected == nil || *pod.Spec.Volumes[0].Projected.Sources[0].ServiceAccountToken.ExpirationSeconds != 3607 {
-		t.Errorf("token volume = %+v", pod.Spec.Volumes)
+	if pod.Spec.DeprecatedServiceAccount != "builder" {
+		t.Errorf("spec.serviceAccount = %q, want the account's name", pod.Spec.DeprecatedServiceAccount)
 	}
 }
 
-func TestPodCreateRespectsWhatTheUserSet(t *testing.T) {
-	no := false
+func TestGatedPodIsMarkedUnscheduled(t *testing.T) {
 	pod := createdPod(t, func(p *corev1.Pod) {
-		p.Spec.AutomountServiceAccountToken = &no
-		p.Spec.PriorityClassName = "system-node-critical"
-		p.Spec.Tolerations = []corev1.Toleration{{Operator: corev1.TolerationOpExists}}
 		p.Spec.SchedulingGates = []corev1.PodSchedulingGate{{Name: "example.com/wait"}}
 	})
-	if len(pod.Spec.Volumes) != 0 {
-		t.Errorf("automount false still mounted a token: %+v", pod.Spec.Volumes)
-	}
-	if *pod.Spec.Priority != 2000001000 {
-		t.Errorf("system-node-critical priority = %d", *pod.Spec.Priority)
-	}
-	if len(pod.Spec.Tolerations) != 1 {
-		t.Errorf("a toleration of everything got defaults added: %+v", pod.Spec.Tolerations)
-	}
 	if len(pod.Status.Conditions) != 1 || pod.Status.Conditions[0].Reason != corev1.PodReasonSchedulingGated {
 		t.Errorf("gated pod conditions = %+v", pod.Status.Conditions)
 	}
@@ -93,7 +67,7 @@ func TestPodGracePeriod(t *testing.T) {
 		{"a finished pod goes at once", "n1", corev1.PodSucceeded, &sixty, 0},
 		{"a negative period means one second", "n1", corev1.PodRunning, &neg, 1},
 	}
-	gs := Pods(nil).Strategy.(registry.GracefulStrategy)
+	gs := Pods().Strategy.(registry.GracefulStrategy)
 	for _, tc := range cases {
 		pod := createdPod(t, func(p *corev1.Pod) { p.Spec.NodeName = tc.node })
 		pod.Status.Phase = tc.phase
@@ -105,7 +79,7 @@ func TestPodGracePeriod(t *testing.T) {
 }
 
 func TestPodUpdateAllowsOnlyUpstreamsFields(t *testing.T) {
-	s := Pods(nil).Strategy
+	s := Pods().Strategy
 	old := createdPod(t, nil)
 	cases := []struct {
 		name   string
@@ -215,7 +189,11 @@ func TestPodTableStatus(t *testing.T) {
 }
 
 func TestPodFieldSelectors(t *testing.T) {
-	pod := createdPod(t, func(p *corev1.Pod) { p.Spec.NodeName = "n1"; p.Spec.HostNetwork = true })
+	pod := createdPod(t, func(p *corev1.Pod) {
+		p.Spec.NodeName = "n1"
+		p.Spec.HostNetwork = true
+		p.Spec.ServiceAccountName = "default"
+	})
 	pod.Status.PodIPs = []corev1.PodIP{{IP: "10.1.2.3"}}
 	got := podFields(pod)
 	want := map[string]string{"spec.nodeName": "n1", "spec.host": "n1", "spec.restartPolicy": "Always",
@@ -231,23 +209,9 @@ func TestPodFieldSelectors(t *testing.T) {
 	}
 }
 
-func TestPodUpdateGetsDefaultTolerationsBack(t *testing.T) {
-	s := Pods(nil).Strategy
-	old := createdPod(t, nil)
-	pod := old.DeepCopy()
-	pod.Spec.Tolerations[0].Key = "x" // replaces the not-ready toleration
-	s.PrepareForUpdate(context.Background(), pod, old)
-	if errs := s.ValidateUpdate(context.Background(), pod, old); len(errs) > 0 {
-		t.Fatalf("upstream re-adds the default toleration, so this is only an addition: %v", errs)
-	}
-	if n := len(pod.Spec.Tolerations); n != 3 {
-		t.Errorf("tolerations = %+v", pod.Spec.Tolerations)
-	}
-}
-
 func TestPodSubresources(t *testing.T) {
 	ctx := context.Background()
-	s := Pods(nil).Strategy.(registry.SubresourceStrategy)
+	s := Pods().Strategy.(registry.SubresourceStrategy)
 	old := createdPod(t, func(p *corev1.Pod) {
 		p.Spec.Containers[0].Resources = corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m")}}
 	})

@@ -18,6 +18,8 @@ import (
 func ReplicationControllers() *registry.Resource {
 	return &registry.Resource{
 		Version: "v1", Name: "replicationcontrollers", Kind: "ReplicationController", SingularName: "replicationcontroller",
+		// Kept for backwards compatibility, as upstream: v1 controllers orphan their pods.
+		GCPolicy:   registry.GCOrphan,
 		ShortNames: []string{"rc"}, Categories: []string{"all"}, Namespaced: true,
 		New:       func() runtime.Object { return &corev1.ReplicationController{} },
 		NewList:   func() runtime.Object { return &corev1.ReplicationControllerList{} },

@@ -21,7 +21,8 @@ import (
 func Services(alloc *serviceAllocator) *registry.Resource {
 	res := &registry.Resource{
 		Version: "v1", Name: "services", Kind: "Service", SingularName: "service", ShortNames: []string{"svc"},
-		Categories: []string{"all"}, Namespaced: true,
+		DeleteReturnsObject: true,
+		Categories:          []string{"all"}, Namespaced: true,
 		New:       func() runtime.Object { return &corev1.Service{} },
 		NewList:   func() runtime.Object { return &corev1.ServiceList{} },
 		KeyPrefix: "services/specs",

@@ -14,10 +14,11 @@ import (
 func ServiceAccounts() *registry.Resource {
 	return &registry.Resource{
 		Version: "v1", Name: "serviceaccounts", Kind: "ServiceAccount", SingularName: "serviceaccount", ShortNames: []string{"sa"},
-		Namespaced: true,
-		New:        func() runtime.Object { return &corev1.ServiceAccount{} },
-		NewList:    func() runtime.Object { return &corev1.ServiceAccountList{} },
-		KeyPrefix:  "serviceaccounts",
+		DeleteReturnsObject: true,
+		Namespaced:          true,
+		New:                 func() runtime.Object { return &corev1.ServiceAccount{} },
+		NewList:             func() runtime.Object { return &corev1.ServiceAccountList{} },
+		KeyPrefix:           "serviceaccounts",
 		Strategy: &registry.Generic{
 			// Only secret references are left over from the past; nothing to check.
 			NoStatusSplit: true,

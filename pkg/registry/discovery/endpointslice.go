@@ -39,10 +39,11 @@ func Resources() []*registry.Resource { return []*registry.Resource{EndpointSlic
 func EndpointSlices() *registry.Resource {
 	return &registry.Resource{
 		Group: "discovery.k8s.io", Version: "v1", Name: "endpointslices", Kind: "EndpointSlice", SingularName: "endpointslice",
-		Namespaced: true,
-		New:        func() runtime.Object { return &discoveryv1.EndpointSlice{} },
-		NewList:    func() runtime.Object { return &discoveryv1.EndpointSliceList{} },
-		KeyPrefix:  "endpointslices",
+		CreateOnUpdate: true,
+		Namespaced:     true,
+		New:            func() runtime.Object { return &discoveryv1.EndpointSlice{} },
+		NewList:        func() runtime.Object { return &discoveryv1.EndpointSliceList{} },
+		KeyPrefix:      "endpointslices",
 		Strategy: &registry.Generic{
 			Defaults: defaultEndpointSlice,
 			Create:   func(obj runtime.Object) { obj.(*discoveryv1.EndpointSlice).Generation = 1 },

@@ -28,7 +28,9 @@ func Resources() []*registry.Resource { return []*registry.Resource{Events()} }
 func Events() *registry.Resource {
 	return &registry.Resource{
 		Group: "events.k8s.io", Version: "v1", Name: "events", Kind: "Event", SingularName: "event",
-		ShortNames: []string{"ev"}, Namespaced: true,
+		GCPolicy:       registry.GCUnsupported,
+		CreateOnUpdate: true,
+		ShortNames:     []string{"ev"}, Namespaced: true,
 		New:         func() runtime.Object { return &eventsv1.Event{} },
 		NewList:     func() runtime.Object { return &eventsv1.EventList{} },
 		KeyPrefix:   "events",

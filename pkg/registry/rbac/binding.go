@@ -18,10 +18,11 @@ import (
 func RoleBindings() *registry.Resource {
 	return &registry.Resource{
 		Group: group, Version: "v1", Name: "rolebindings", Kind: "RoleBinding", SingularName: "rolebinding", Namespaced: true,
-		New:       func() runtime.Object { return &rbacv1.RoleBinding{} },
-		NewList:   func() runtime.Object { return &rbacv1.RoleBindingList{} },
-		KeyPrefix: "rolebindings",
-		ValidName: validName,
+		CreateOnUpdate: true,
+		New:            func() runtime.Object { return &rbacv1.RoleBinding{} },
+		NewList:        func() runtime.Object { return &rbacv1.RoleBindingList{} },
+		KeyPrefix:      "rolebindings",
+		ValidName:      validName,
 		Strategy: &registry.Generic{
 			Defaults: func(obj runtime.Object) {
 				b := obj.(*rbacv1.RoleBinding)
@@ -49,10 +50,11 @@ func RoleBindings() *registry.Resource {
 func ClusterRoleBindings() *registry.Resource {
 	return &registry.Resource{
 		Group: group, Version: "v1", Name: "clusterrolebindings", Kind: "ClusterRoleBinding", SingularName: "clusterrolebinding",
-		New:       func() runtime.Object { return &rbacv1.ClusterRoleBinding{} },
-		NewList:   func() runtime.Object { return &rbacv1.ClusterRoleBindingList{} },
-		KeyPrefix: "clusterrolebindings",
-		ValidName: validName,
+		CreateOnUpdate: true,
+		New:            func() runtime.Object { return &rbacv1.ClusterRoleBinding{} },
+		NewList:        func() runtime.Object { return &rbacv1.ClusterRoleBindingList{} },
+		KeyPrefix:      "clusterrolebindings",
+		ValidName:      validName,
 		Strategy: &registry.Generic{
 			Defaults: func(obj runtime.Object) {
 				b := obj.(*rbacv1.ClusterRoleBinding)

@@ -14,10 +14,11 @@ import (
 func Roles() *registry.Resource {
 	return &registry.Resource{
 		Group: group, Version: "v1", Name: "roles", Kind: "Role", SingularName: "role", Namespaced: true,
-		New:       func() runtime.Object { return &rbacv1.Role{} },
-		NewList:   func() runtime.Object { return &rbacv1.RoleList{} },
-		KeyPrefix: "roles",
-		ValidName: validName,
+		CreateOnUpdate: true,
+		New:            func() runtime.Object { return &rbacv1.Role{} },
+		NewList:        func() runtime.Object { return &rbacv1.RoleList{} },
+		KeyPrefix:      "roles",
+		ValidName:      validName,
 		Strategy: &registry.Generic{
 			Validation:    func(obj runtime.Object) field.ErrorList { return validateRules(obj.(*rbacv1.Role).Rules, true) },
 			NoStatusSplit: true,
@@ -30,10 +31,11 @@ func Roles() *registry.Resource {
 func ClusterRoles() *registry.Resource {
 	return &registry.Resource{
 		Group: group, Version: "v1", Name: "clusterroles", Kind: "ClusterRole", SingularName: "clusterrole",
-		New:       func() runtime.Object { return &rbacv1.ClusterRole{} },
-		NewList:   func() runtime.Object { return &rbacv1.ClusterRoleList{} },
-		KeyPrefix: "clusterroles",
-		ValidName: validName,
+		CreateOnUpdate: true,
+		New:            func() runtime.Object { return &rbacv1.ClusterRole{} },
+		NewList:        func() runtime.Object { return &rbacv1.ClusterRoleList{} },
+		KeyPrefix:      "clusterroles",
+		ValidName:      validName,
 		Strategy: &registry.Generic{
 			Validation: func(obj runtime.Object) field.ErrorList {
 				return validateClusterRole(obj.(*rbacv1.ClusterRole), metavalidation.LabelSelectorValidationOptions{})

@@ -47,10 +47,11 @@ func SystemPriorityClasses() []*schedulingv1.PriorityClass {
 func PriorityClasses() *registry.Resource {
 	return &registry.Resource{
 		Group: "scheduling.k8s.io", Version: "v1", Name: "priorityclasses", Kind: "PriorityClass", SingularName: "priorityclass",
-		ShortNames: []string{"pc"},
-		New:        func() runtime.Object { return &schedulingv1.PriorityClass{} },
-		NewList:    func() runtime.Object { return &schedulingv1.PriorityClassList{} },
-		KeyPrefix:  "priorityclasses",
+		CreateOnUpdate: true,
+		ShortNames:     []string{"pc"},
+		New:            func() runtime.Object { return &schedulingv1.PriorityClass{} },
+		NewList:        func() runtime.Object { return &schedulingv1.PriorityClassList{} },
+		KeyPrefix:      "priorityclasses",
 		Strategy: &registry.Generic{
 			Defaults: func(obj runtime.Object) {
 				if pc := obj.(*schedulingv1.PriorityClass); pc.PreemptionPolicy == nil {

@@ -24,10 +24,11 @@ const (
 func StorageClasses() *registry.Resource {
 	return &registry.Resource{
 		Group: group, Version: "v1", Name: "storageclasses", Kind: "StorageClass", SingularName: "storageclass",
-		ShortNames: []string{"sc"},
-		New:        func() runtime.Object { return &storagev1.StorageClass{} },
-		NewList:    func() runtime.Object { return &storagev1.StorageClassList{} },
-		KeyPrefix:  "storageclasses",
+		DeleteReturnsObject: true,
+		ShortNames:          []string{"sc"},
+		New:                 func() runtime.Object { return &storagev1.StorageClass{} },
+		NewList:             func() runtime.Object { return &storagev1.StorageClassList{} },
+		KeyPrefix:           "storageclasses",
 		Strategy: &registry.Generic{
 			Defaults:         defaultStorageClass,
 			Validation:       func(obj runtime.Object) field.ErrorList { return validateStorageClass(obj.(*storagev1.StorageClass)) },

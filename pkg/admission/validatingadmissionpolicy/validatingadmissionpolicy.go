@@ -1,10 +1,15 @@
-package apiserver
+// Package validatingadmissionpolicy is upstream's ValidatingAdmissionPolicy
+// admission plugin: every write is checked against the bindings whose policy
+// matches it, by the policy's CEL expressions. Policies and bindings are read
+// from the storage caches; compiled expressions are kept per policy generation.
+package validatingadmissionpolicy
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
@@ -21,88 +26,37 @@ import (
 	ktypes "k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/uuid"
 
-	"github.com/minik8s/minik8s/pkg/auth"
+	"github.com/minik8s/minik8s/pkg/admission"
 	"github.com/minik8s/minik8s/pkg/registry"
 	"github.com/minik8s/minik8s/pkg/storage"
 )
 
-// ValidatingAdmissionPolicy enforcement: every create, update and delete is checked
-// against the bindings whose policy matches it. Policies and bindings are read
-// from the storage caches; compiled expressions are kept per policy generation.
+// Name is the plugin's name.
+const Name = "ValidatingAdmissionPolicy"
 
 var (
 	vapPoliciesGVR = schema.GroupVersionResource{Group: "admissionregistration.k8s.io", Version: "v1", Resource: "validatingadmissionpolicies"}
 	vapBindingsGVR = schema.GroupVersionResource{Group: "admissionregistration.k8s.io", Version: "v1", Resource: "validatingadmissionpolicybindings"}
+	namespacesGVR  = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
 )
 
-// admissionInfo is what the write path knows about a request beyond its object.
-type admissionInfo struct {
-	subresource string
-	dryRun      bool
-	// deleting marks the update by which a deletion marks its object: the
-	// delete was admitted already.
-	deleting bool
-	warnings *[]string // where Warn actions go; nil drops them
-}
-
-type admissionInfoKey struct{}
-
-func admissionInfoFrom(ctx context.Context) admissionInfo {
-	if v, ok := ctx.Value(admissionInfoKey{}).(*admissionInfo); ok {
-		return *v
-	}
-	return admissionInfo{}
-}
-
-// withAdmissionWarnings makes admission warnings of this request go to w.
-func withAdmissionWarnings(ctx context.Context, w *[]string) context.Context {
-	info := admissionInfoFrom(ctx)
-	info.warnings = w
-	return context.WithValue(ctx, admissionInfoKey{}, &info)
-}
-
-// withAdmissionWrite records the subresource and dry-run flag of a write.
-func withAdmissionWrite(ctx context.Context, subresource string, dryRun bool) context.Context {
-	info := admissionInfoFrom(ctx)
-	if info.subresource == subresource && info.dryRun == dryRun {
-		return ctx
-	}
-	info.subresource, info.dryRun = subresource, dryRun
-	return context.WithValue(ctx, admissionInfoKey{}, &info)
-}
-
-// withAdmissionDeleting marks the update a deletion makes (see admissionInfo).
-func withAdmissionDeleting(ctx context.Context) context.Context {
-	info := admissionInfoFrom(ctx)
-	info.deleting = true
-	return context.WithValue(ctx, admissionInfoKey{}, &info)
-}
-
-// vapMarksDeletion reports whether an update is the server marking a deletion
-// (clients cannot set deletionTimestamp or its grace period themselves).
-func vapMarksDeletion(obj, old runtime.Object) bool {
-	n, ok1 := obj.(metav1.Object)
-	o, ok2 := old.(metav1.Object)
-	if !ok1 || !ok2 || n.GetDeletionTimestamp() == nil {
-		return false
-	}
-	if o.GetDeletionTimestamp() == nil {
-		return true
-	}
-	ng, og := n.GetDeletionGracePeriodSeconds(), o.GetDeletionGracePeriodSeconds()
-	return ng != nil && (og == nil || *ng != *og)
-}
-
-// vapEngine evaluates policies; compiled policies are cached by name.
-type vapEngine struct {
-	reg *registry.Registry
+// Plugin evaluates policies; compiled policies are cached by name.
+type Plugin struct {
+	admission.Handler
+	reg     *registry.Registry
+	objects admission.Objects
 
 	mu       sync.Mutex
 	compiled map[string]*vapPolicy
 }
 
-func newVAPEngine(reg *registry.Registry) *vapEngine {
-	return &vapEngine{reg: reg, compiled: map[string]*vapPolicy{}}
+var _ admission.ValidationInterface = &Plugin{}
+
+// New returns the plugin: reg gives the policies, bindings and the resources
+// they name, objects the namespaces and params.
+func New(reg *registry.Registry, objects admission.Objects) *Plugin {
+	return &Plugin{Handler: admission.NewHandler(admission.Create, admission.Update, admission.Delete, admission.Connect),
+		reg: reg, objects: objects, compiled: map[string]*vapPolicy{}}
 }
 
 // vapExpr is one compiled expression; err is its compile error.
@@ -138,7 +92,7 @@ func compileVAPExpr(name, expr string, want *cel.Type) vapExpr {
 }
 
 // policy returns the compiled form of p, compiling it once per generation.
-func (e *vapEngine) policy(p *admissionv1.ValidatingAdmissionPolicy) *vapPolicy {
+func (e *Plugin) policy(p *admissionv1.ValidatingAdmissionPolicy) *vapPolicy {
 	e.mu.Lock()
 	c := e.compiled[p.Name]
 	e.mu.Unlock()
@@ -182,7 +136,7 @@ type vapAttrs struct {
 	namespace   string
 	name        string
 	obj, old    runtime.Object
-	info        admissionInfo
+	a           *admission.Attributes
 
 	nsLoaded bool
 	ns       *corev1.Namespace
@@ -197,11 +151,8 @@ type vapDecision struct {
 	reason          metav1.StatusReason
 }
 
-// admit runs every matching binding's policy; the first Deny becomes the error.
-func (e *vapEngine) admit(ctx context.Context, op admissionv1.OperationType, res *registry.Resource, obj, old runtime.Object, namespace, name string) error {
-	if e == nil {
-		return nil
-	}
+// Validate runs every matching binding's policy; the first Deny becomes the error.
+func (e *Plugin) Validate(ctx context.Context, attrs *admission.Attributes) error {
 	bindRes := e.reg.Get(vapBindingsGVR)
 	if bindRes == nil || bindRes.Store == nil || bindRes.Store.Count() == 0 {
 		return nil
@@ -210,26 +161,18 @@ func (e *vapEngine) admit(ctx context.Context, op admissionv1.OperationType, res
 	if polRes == nil || polRes.Store == nil {
 		return nil
 	}
-	info := admissionInfoFrom(ctx)
-	if op == admissionv1.Update && vapMarksDeletion(obj, old) {
-		return nil // the server marking a graceful deletion: policies saw the DELETE
+	res := e.reg.Get(attrs.Resource)
+	if res == nil {
+		return nil
 	}
 	bindings, err := bindRes.Store.List(ctx, storage.ListOptions{ReadOptions: storage.ReadOptions{ResourceVersion: "0"}})
 	if err != nil {
 		return apierrors.NewInternalError(fmt.Errorf("list validating admission policy bindings: %w", err))
 	}
-	a := &vapAttrs{op: op, res: res, subresource: info.subresource, namespace: namespace, name: name, obj: obj, old: old, info: info}
-	if op == admissionv1.Delete && old == nil {
-		got, err := res.Store.Get(ctx, res.Store.Key(namespace, name), name, storage.ReadOptions{ResourceVersion: "0"})
-		if err != nil {
-			if apierrors.IsNotFound(err) {
-				return nil // the delete answers 404
-			}
-			return err
-		}
-		if a.old, err = toServed(res, got); err != nil {
-			return err
-		}
+	a := &vapAttrs{op: admissionv1.OperationType(attrs.Operation), res: res, subresource: attrs.Subresource, namespace: attrs.Namespace,
+		name: attrs.Name, obj: attrs.Object, old: attrs.OldObject, a: attrs}
+	if a.op == admissionv1.Delete {
+		a.obj = nil
 	}
 	var denied []vapDecision
 	policies := map[string]*admissionv1.ValidatingAdmissionPolicy{}
@@ -298,7 +241,7 @@ func vapReasonCode(r metav1.StatusReason) int32 {
 }
 
 // evalBinding evaluates one binding of policy p and returns its denials.
-func (e *vapEngine) evalBinding(ctx context.Context, a *vapAttrs, p *admissionv1.ValidatingAdmissionPolicy, b *admissionv1.ValidatingAdmissionPolicyBinding) []vapDecision {
+func (e *Plugin) evalBinding(ctx context.Context, a *vapAttrs, p *admissionv1.ValidatingAdmissionPolicy, b *admissionv1.ValidatingAdmissionPolicyBinding) []vapDecision {
 	ignore := p.Spec.FailurePolicy != nil && *p.Spec.FailurePolicy == admissionv1.Ignore
 	configErr := func(err error) []vapDecision {
 		if ignore {
@@ -346,9 +289,7 @@ func (e *vapEngine) evalBinding(ctx context.Context, a *vapAttrs, p *admissionv1
 				case admissionv1.Warn:
 					// An update retried on a conflict is admitted again: warn once.
 					w := fmt.Sprintf("Validation failed for ValidatingAdmissionPolicy '%s' with binding '%s': %s", p.Name, b.Name, d.message)
-					if a.info.warnings != nil && !containsString(*a.info.warnings, w) {
-						*a.info.warnings = append(*a.info.warnings, w)
-					}
+					a.a.AddWarning(w)
 				}
 			}
 		}
@@ -357,7 +298,7 @@ func (e *vapEngine) evalBinding(ctx context.Context, a *vapAttrs, p *admissionv1
 }
 
 // evalPolicy runs the match conditions and then the validations.
-func (e *vapEngine) evalPolicy(ctx context.Context, pol *vapPolicy, act *vapActivation) []vapDecision {
+func (e *Plugin) evalPolicy(ctx context.Context, pol *vapPolicy, act *vapActivation) []vapDecision {
 	fail := func(msg string) []vapDecision {
 		if pol.failIgnore {
 			return nil
@@ -430,7 +371,7 @@ func (e *vapEngine) evalPolicy(ctx context.Context, pol *vapPolicy, act *vapActi
 }
 
 // activation builds the request's CEL inputs once.
-func (e *vapEngine) activation(ctx context.Context, a *vapAttrs) error {
+func (e *Plugin) activation(ctx context.Context, a *vapAttrs) error {
 	if a.act != nil {
 		return nil
 	}
@@ -480,7 +421,7 @@ func vapRequestValue(ctx context.Context, a *vapAttrs) ref.Val {
 	kind := map[string]any{"group": gvk.Group, "version": gvk.Version, "kind": gvk.Kind}
 	resource := map[string]any{"group": a.res.Group, "version": a.res.Version, "resource": a.res.Name}
 	userInfo := map[string]any{"username": "", "uid": "", "groups": []any{}, "extra": map[string]any{}}
-	if u := auth.UserFrom(ctx); u != nil {
+	if u := a.a.User; u != nil {
 		groups := make([]any, len(u.Groups))
 		for i, g := range u.Groups {
 			groups[i] = g
@@ -513,25 +454,18 @@ func vapRequestValue(ctx context.Context, a *vapAttrs) ref.Val {
 		"namespace":          a.namespace,
 		"operation":          string(a.op),
 		"userInfo":           userInfo,
-		"dryRun":             a.info.dryRun,
+		"dryRun":             a.a.DryRun,
 	}
 	return types.DefaultTypeAdapter.NativeToValue(req)
 }
 
 // namespaceOf returns the namespace of a namespaced request (nil if it is gone).
-func (e *vapEngine) namespaceOf(ctx context.Context, a *vapAttrs) (*corev1.Namespace, error) {
+func (e *Plugin) namespaceOf(ctx context.Context, a *vapAttrs) (*corev1.Namespace, error) {
 	if a.nsLoaded {
 		return a.ns, a.nsErr
 	}
 	a.nsLoaded = true
-	nsRes := e.reg.Get(schema.GroupVersionResource{Version: "v1", Resource: "namespaces"})
-	if nsRes == nil || nsRes.Store == nil {
-		return nil, nil
-	}
-	got, err := nsRes.Store.Get(ctx, nsRes.Store.Key("", a.namespace), a.namespace, storage.ReadOptions{ResourceVersion: "0"})
-	if apierrors.IsNotFound(err) {
-		got, err = nsRes.Store.Get(ctx, nsRes.Store.Key("", a.namespace), a.namespace, storage.ReadOptions{})
-	}
+	got, err := e.objects.Get(ctx, namespacesGVR, "", a.namespace)
 	if apierrors.IsNotFound(err) {
 		return nil, nil
 	}
@@ -545,7 +479,7 @@ func (e *vapEngine) namespaceOf(ctx context.Context, a *vapAttrs) (*corev1.Names
 
 // matchResources reports whether the request is selected by mr. A nil or empty
 // set of resource rules selects every resource for a binding, none for a policy.
-func (e *vapEngine) matchResources(ctx context.Context, a *vapAttrs, mr *admissionv1.MatchResources, isPolicy bool) (bool, error) {
+func (e *Plugin) matchResources(ctx context.Context, a *vapAttrs, mr *admissionv1.MatchResources, isPolicy bool) (bool, error) {
 	if mr == nil {
 		return !isPolicy, nil
 	}
@@ -583,7 +517,7 @@ func selectorFor(sel *metav1.LabelSelector) (labels.Selector, error) {
 	return s, nil
 }
 
-func (e *vapEngine) matchNamespaceSelector(ctx context.Context, a *vapAttrs, sel *metav1.LabelSelector) (bool, error) {
+func (e *Plugin) matchNamespaceSelector(ctx context.Context, a *vapAttrs, sel *metav1.LabelSelector) (bool, error) {
 	s, err := selectorFor(sel)
 	if err != nil || s == nil {
 		return err == nil, err
@@ -626,7 +560,7 @@ func matchLabelsOf(s labels.Selector, obj runtime.Object) bool {
 
 // ruleMatches applies one rule: operations, groups, versions, resources with
 // their subresources, scope and resource names.
-func (e *vapEngine) ruleMatches(a *vapAttrs, r *admissionv1.NamedRuleWithOperations, equivalent bool) bool {
+func (e *Plugin) ruleMatches(a *vapAttrs, r *admissionv1.NamedRuleWithOperations, equivalent bool) bool {
 	if len(r.ResourceNames) > 0 {
 		name := a.name
 		if name == "" && a.obj != nil {
@@ -634,7 +568,7 @@ func (e *vapEngine) ruleMatches(a *vapAttrs, r *admissionv1.NamedRuleWithOperati
 				name = m.GetName()
 			}
 		}
-		if !containsString(r.ResourceNames, name) {
+		if !slices.Contains(r.ResourceNames, name) {
 			return false
 		}
 	}
@@ -660,10 +594,10 @@ func (e *vapEngine) ruleMatches(a *vapAttrs, r *admissionv1.NamedRuleWithOperati
 			}
 		}
 	}
-	if !containsString(r.APIGroups, "*") && !containsString(r.APIGroups, a.res.Group) {
+	if !slices.Contains(r.APIGroups, "*") && !slices.Contains(r.APIGroups, a.res.Group) {
 		return false
 	}
-	if !containsString(r.APIVersions, "*") && !containsString(r.APIVersions, a.res.Version) {
+	if !slices.Contains(r.APIVersions, "*") && !slices.Contains(r.APIVersions, a.res.Version) {
 		if !equivalent {
 			return false
 		}
@@ -704,7 +638,7 @@ func resourceMatches(pattern, resource, subresource string) bool {
 
 // params returns the param values to evaluate the policy with: one null value for
 // a policy without paramKind, nil when no params exist and the binding allows it.
-func (e *vapEngine) params(ctx context.Context, a *vapAttrs, p *admissionv1.ValidatingAdmissionPolicy, b *admissionv1.ValidatingAdmissionPolicyBinding) ([]ref.Val, error) {
+func (e *Plugin) params(ctx context.Context, a *vapAttrs, p *admissionv1.ValidatingAdmissionPolicy, b *admissionv1.ValidatingAdmissionPolicyBinding) ([]ref.Val, error) {
 	pk := p.Spec.ParamKind
 	if pk == nil {
 		return []ref.Val{types.NullValue}, nil
@@ -728,6 +662,7 @@ func (e *vapEngine) params(ctx context.Context, a *vapAttrs, p *admissionv1.Vali
 	if pres == nil {
 		return nil, fmt.Errorf("paramKind kind `%v` not known", gvk)
 	}
+	presGVR := schema.GroupVersionResource{Group: pres.Group, Version: pres.Version, Resource: pres.Name}
 	ns := pr.Namespace
 	if pres.Namespaced {
 		if ns == "" {
@@ -741,7 +676,7 @@ func (e *vapEngine) params(ctx context.Context, a *vapAttrs, p *admissionv1.Vali
 	}
 	var found []runtime.Object
 	if pr.Name != "" {
-		got, err := pres.Store.Get(ctx, pres.Store.Key(ns, pr.Name), pr.Name, storage.ReadOptions{ResourceVersion: "0"})
+		got, err := e.objects.Get(ctx, presGVR, ns, pr.Name)
 		if err != nil && !apierrors.IsNotFound(err) {
 			return nil, fmt.Errorf("get param %s %q: %w", gvk.Kind, pr.Name, err)
 		}
@@ -755,11 +690,11 @@ func (e *vapEngine) params(ctx context.Context, a *vapAttrs, p *admissionv1.Vali
 				return nil, fmt.Errorf("invalid paramRef selector: %w", err)
 			}
 		}
-		list, err := pres.Store.List(ctx, storage.ListOptions{ReadOptions: storage.ReadOptions{ResourceVersion: "0"}, Namespace: ns})
+		list, err := e.objects.List(ctx, presGVR, ns)
 		if err != nil {
 			return nil, fmt.Errorf("list params %s: %w", gvk.Kind, err)
 		}
-		for _, item := range list.Items {
+		for _, item := range list {
 			if m, ok := item.(metav1.Object); ok && sel.Matches(labels.Set(m.GetLabels())) {
 				found = append(found, item)
 			}
@@ -773,11 +708,7 @@ func (e *vapEngine) params(ctx context.Context, a *vapAttrs, p *admissionv1.Vali
 	}
 	out := make([]ref.Val, 0, len(found))
 	for _, obj := range found {
-		served, err := toServed(pres, obj)
-		if err != nil {
-			return nil, err
-		}
-		v, err := vapObjectValue(served, gvk)
+		v, err := vapObjectValue(obj, gvk)
 		if err != nil {
 			return nil, err
 		}

@@ -124,4 +124,3 @@ func encode(vs []Value) []byte {
 
 // regSize is the number of 32-bit registers a component of n bytes takes.
 func regSize(n int) uint32 { return uint32((n + 3) / 4) }
-

@@ -107,12 +107,16 @@ type BaseChain struct {
 	Priority int
 }
 
-// priorityText renders a priority the way nft prints it for the ip families.
-func priorityText(p int) string {
+// priorityText renders a priority the way nft prints it for the ip
+// families; nft knows dstnat only on prerouting and srcnat on postrouting.
+func priorityText(h Hook, p int) string {
 	for _, n := range []struct {
 		name string
 		v    int
 	}{{"dstnat", PriorityDstNAT}, {"filter", PriorityFilter}, {"srcnat", PrioritySrcNAT}} {
+		if (n.name == "dstnat" && h != Prerouting) || (n.name == "srcnat" && h != Postrouting) {
+			continue
+		}
 		switch {
 		case p == n.v:
 			return n.name

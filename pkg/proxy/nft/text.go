@@ -56,7 +56,7 @@ func (t *Table) orderedChains() []*Chain {
 }
 
 func (bc *BaseChain) text() string {
-	return fmt.Sprintf("type %s hook %s priority %s; policy accept;", bc.Type, bc.Hook, priorityText(bc.Priority))
+	return fmt.Sprintf("type %s hook %s priority %s; policy accept;", bc.Type, bc.Hook, priorityText(bc.Hook, bc.Priority))
 }
 
 func (s *Set) kind() string {

@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/vishvananda/netns"
 )
 
 // Require skips a test that needs root and the ip and nft tools, or fails it
@@ -140,5 +143,39 @@ func Eventually(t testing.TB, timeout time.Duration, f func() error) {
 			t.Fatal(err)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Do runs f on a thread inside the namespace. Sockets f creates stay in the
+// namespace after it returns, so a listener or a connection made in Do can be
+// used from any goroutine.
+func (ns *NS) Do(f func()) {
+	ns.t.Helper()
+	done := make(chan struct{})
+	var err error
+	go func() {
+		defer close(done)
+		runtime.LockOSThread()
+		orig, e := netns.Get()
+		if e != nil {
+			err = e
+			return
+		}
+		defer orig.Close()
+		if e := netns.Set(netns.NsHandle(ns.Fd())); e != nil {
+			err = e
+			return
+		}
+		f()
+		if e := netns.Set(orig); e != nil {
+			// The thread is in the wrong namespace: let it die with the goroutine.
+			err = e
+			return
+		}
+		runtime.UnlockOSThread()
+	}()
+	<-done
+	if err != nil {
+		ns.t.Fatalf("enter namespace %s: %v", ns.Name, err)
 	}
 }

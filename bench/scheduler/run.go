@@ -35,6 +35,7 @@ type result struct {
 	p50, p99        time.Duration
 	cpuPerPod       time.Duration
 	rssMiB, peakMiB float64
+	anonMiB         float64
 	unbound         int
 }
 
@@ -150,8 +151,8 @@ func runOnce(ctx context.Context, cs kubernetes.Interface, t *target, nodes, pod
 	}
 	end := time.Now()
 	res.cpuPerPod = (proc.CPU(pid) - cpu0) / time.Duration(pods)
-	rss, peak := proc.Memory(pid)
-	res.rssMiB, res.peakMiB = float64(rss)/1024, float64(peak)/1024
+	rss, peak, anon := proc.Memory(pid)
+	res.rssMiB, res.peakMiB, res.anonMiB = float64(rss)/1024, float64(peak)/1024, float64(anon)/1024
 	var lat []time.Duration
 	last := start
 	for i := range bound {

@@ -57,7 +57,15 @@ func newMinik8s(binary string) (*target, error) {
 		t.stop()
 		return nil, err
 	}
-	if t.scheduler, err = proc.Start(filepath.Join(dir, "scheduler.log"), binary, "scheduler", "--kubeconfig", t.kubeconfig); err != nil {
+	// The scheduler runs from its own synced copy of the binary, as it would on a
+	// machine of its own: pages of an executable shared with the server cannot be
+	// handed back to the kernel, and would be counted in both.
+	own := filepath.Join(dir, "minik8s-scheduler")
+	if err := proc.CopyExecutable(binary, own); err != nil {
+		t.stop()
+		return nil, err
+	}
+	if t.scheduler, err = proc.Start(filepath.Join(dir, "scheduler.log"), own, "scheduler", "--kubeconfig", t.kubeconfig); err != nil {
 		t.stop()
 		return nil, err
 	}

@@ -12,12 +12,14 @@ import (
 	"github.com/minik8s/minik8s/pkg/kubelet"
 	"github.com/minik8s/minik8s/pkg/scheduler"
 	"github.com/minik8s/minik8s/pkg/server"
+	"github.com/minik8s/minik8s/pkg/sim"
 )
 
 func main() {
 	server.RegisterComponent(manager.Factory)
 	server.RegisterComponent(scheduler.ServerComponent)
 	server.RegisterComponent(kubelet.ServerComponent)
+	server.RegisterComponent(sim.ServerComponent)
 	if err := cli.NewRoot().Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "Error:", err)
 		os.Exit(1)

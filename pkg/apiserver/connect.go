@@ -27,6 +27,7 @@ import (
 	"k8s.io/apiserver/pkg/util/proxy"
 	"k8s.io/streaming/pkg/httpstream/wsstream"
 
+	"github.com/minik8s/minik8s/pkg/apis"
 	"github.com/minik8s/minik8s/pkg/registry"
 	"github.com/minik8s/minik8s/pkg/storage"
 )
@@ -132,7 +133,22 @@ func (k *KubeletConnector) nodeLocation(ctx context.Context, nodeName string) (s
 	return kubeletHost(node)
 }
 
+// simulated tells whether the named node is a simulated one (package sim).
+func (k *KubeletConnector) simulated(ctx context.Context, nodeName string) bool {
+	st, err := k.store("nodes")
+	if err != nil || nodeName == "" {
+		return false
+	}
+	obj, err := st.Get(ctx, st.Key("", nodeName), nodeName, storage.ReadOptions{ResourceVersion: "0"})
+	node, ok := obj.(*corev1.Node)
+	return err == nil && ok && node.Labels[apis.LabelSimulatedNode] == "true"
+}
+
 func kubeletHost(node *corev1.Node) (string, error) {
+	if node.Labels[apis.LabelSimulatedNode] == "true" {
+		// Its addresses are made up: dialing them would send packets off the machine.
+		return "", apierrors.NewServiceUnavailable(fmt.Sprintf("node %q is simulated: it has no kubelet to connect to", node.Name))
+	}
 	host := ""
 	for _, t := range []corev1.NodeAddressType{corev1.NodeInternalIP, corev1.NodeHostName, corev1.NodeExternalIP} {
 		for _, a := range node.Status.Addresses {
@@ -541,6 +557,9 @@ func (k *KubeletConnector) serveProxy(w http.ResponseWriter, r *http.Request, re
 		}
 		if pod.Status.PodIP == "" {
 			return apierrors.NewBadRequest(fmt.Sprintf("pod %s has no IP address yet", name))
+		}
+		if k.simulated(ctx, pod.Spec.NodeName) {
+			return apierrors.NewServiceUnavailable(fmt.Sprintf("pod %q runs on simulated node %q: nothing listens at its address", name, pod.Spec.NodeName))
 		}
 		target.Host = joinHostMaybePort(pod.Status.PodIP, port)
 	case "services":

@@ -109,4 +109,8 @@ func TestKubeletHost(t *testing.T) {
 	if h, _ := kubeletHost(n); h != "10.0.0.1:10350" {
 		t.Fatalf("got %q", h)
 	}
+	n.Labels = map[string]string{"node.minik8s.io/simulated": "true"}
+	if _, err := kubeletHost(n); !apierrors.IsServiceUnavailable(err) {
+		t.Fatalf("a simulated node's made-up address was dialable: %v", err)
+	}
 }

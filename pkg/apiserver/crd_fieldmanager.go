@@ -2,6 +2,8 @@ package apiserver
 
 import (
 	"fmt"
+	"slices"
+	"sync"
 
 	apiextac "k8s.io/apiextensions-apiserver/pkg/client/applyconfiguration"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -10,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/managedfields"
 	aggregatorac "k8s.io/kube-aggregator/pkg/client/applyconfiguration"
 	"sigs.k8s.io/structured-merge-diff/v6/typed"
+	"sigs.k8s.io/structured-merge-diff/v6/value"
 
 	"github.com/minik8s/minik8s/pkg/apis"
 	"github.com/minik8s/minik8s/pkg/registry"
@@ -19,6 +22,9 @@ import (
 // and every other kind to the built-in one.
 type groupTypeConverter struct {
 	builtin, apiextensions, apiregistration managedfields.TypeConverter
+	// types remembers, per kind, the schema the built-in converter resolved, for
+	// the unvalidated fast path.
+	types sync.Map // schema.GroupVersionKind -> typed.ParseableType
 }
 
 func newGroupTypeConverter(builtin managedfields.TypeConverter) managedfields.TypeConverter {
@@ -32,6 +38,26 @@ func (c *groupTypeConverter) ObjectToTyped(obj runtime.Object, opts ...typed.Val
 		return c.apiextensions.ObjectToTyped(obj, opts...)
 	case "apiregistration.k8s.io":
 		return c.apiregistration.ObjectToTyped(obj, opts...)
+	}
+	if slices.Contains(opts, typed.AllowDuplicates) {
+		// Tracking an update compares typed Go objects, which cannot hold a value
+		// of the wrong type; with duplicates allowed, validating them could only
+		// succeed, and it costs as much as the comparison itself. Skip it once the
+		// kind's schema is known.
+		gvk := obj.GetObjectKind().GroupVersionKind()
+		if t, ok := c.types.Load(gvk); ok {
+			pt := t.(typed.ParseableType)
+			v, err := value.NewValueReflect(obj)
+			if err != nil {
+				return nil, err
+			}
+			return typed.AsTypedUnvalidated(v, pt.Schema, pt.TypeRef), nil
+		}
+		tv, err := c.builtin.ObjectToTyped(obj, opts...)
+		if err == nil {
+			c.types.Store(gvk, typed.ParseableType{Schema: tv.Schema(), TypeRef: tv.TypeRef()})
+		}
+		return tv, err
 	}
 	return c.builtin.ObjectToTyped(obj, opts...)
 }

@@ -49,6 +49,15 @@ func (q *request) deleteOptions() (*metav1.DeleteOptions, error) {
 			return nil, apierrors.NewBadRequest(err.Error())
 		}
 	}
+	if err := validateDeleteOptions(opts); err != nil {
+		return nil, err
+	}
+	return opts, nil
+}
+
+// validateDeleteOptions checks the options of a deletion (DELETE, or an
+// eviction's deleteOptions); a negative grace period becomes the shortest.
+func validateDeleteOptions(opts *metav1.DeleteOptions) error {
 	var errs field.ErrorList
 	if opts.OrphanDependents != nil && opts.PropagationPolicy != nil {
 		errs = append(errs, field.Invalid(field.NewPath("propagationPolicy"), opts.PropagationPolicy, "orphanDependents and deletionPropagation cannot be both set"))
@@ -66,9 +75,9 @@ func (q *request) deleteOptions() (*metav1.DeleteOptions, error) {
 		opts.GracePeriodSeconds = &zero
 	}
 	if len(errs) > 0 {
-		return nil, apierrors.NewInvalid(schema.GroupKind{Group: "meta.k8s.io", Kind: "DeleteOptions"}, "", errs)
+		return apierrors.NewInvalid(schema.GroupKind{Group: "meta.k8s.io", Kind: "DeleteOptions"}, "", errs)
 	}
-	return opts, nil
+	return nil
 }
 
 // delete answers DELETE of one object.

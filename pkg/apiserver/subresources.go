@@ -8,16 +8,13 @@ import (
 
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
-	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation/field"
-	"sigs.k8s.io/yaml"
 
-	"github.com/minik8s/minik8s/pkg/admission/noderestriction"
 	"github.com/minik8s/minik8s/pkg/registry"
 	"github.com/minik8s/minik8s/pkg/storage"
 )
@@ -233,40 +230,4 @@ func setPodCondition(st *corev1.PodStatus, c corev1.PodCondition) {
 		}
 	}
 	st.Conditions = append(st.Conditions, c)
-}
-
-// createEviction deletes a pod through the eviction API.
-func (q *request) createEviction() error {
-	body, err := q.readBody()
-	if err != nil {
-		return err
-	}
-	ev := &policyv1.Eviction{}
-	// policy/v1 and v1beta1 Evictions have the same shape.
-	if err := yaml.Unmarshal(body, ev); err != nil {
-		return apierrors.NewBadRequest(fmt.Sprintf("decode Eviction: %v", err))
-	}
-	if ev.Name != "" && ev.Name != q.info.Name {
-		return apierrors.NewBadRequest(fmt.Sprintf("name in URL does not match name in Eviction object"))
-	}
-	opts := ev.DeleteOptions
-	if opts == nil {
-		opts = &metav1.DeleteOptions{}
-	}
-	if err := q.s.admission.admitNodeRestriction(withAdmissionWrite(q.ctx(), "eviction", false), noderestriction.Create, q.res,
-		q.info.Namespace, q.info.Name, ev, nil); err != nil {
-		return err
-	}
-	if err := q.s.checkDisruptionBudgets(q.ctx(), q.info.Namespace, q.info.Name); err != nil {
-		return err
-	}
-	if _, _, err := q.s.deleteObject(q.ctx(), q.res, q.info.Namespace, q.info.Name, opts); err != nil {
-		return err
-	}
-	return q.respond(http.StatusCreated, &metav1.Status{TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"}, Status: metav1.StatusSuccess, Code: http.StatusCreated})
-}
-
-// checkDisruptionBudgets refuses an eviction that a PodDisruptionBudget forbids.
-func (s *Server) checkDisruptionBudgets(ctx context.Context, namespace, name string) error {
-	return nil
 }

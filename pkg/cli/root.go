@@ -21,6 +21,7 @@ func NewRoot() *cobra.Command {
 	root.AddCommand(newAgentCommand())
 	root.AddCommand(newSchedulerCommand())
 	root.AddCommand(newWhyCommand())
+	root.AddCommand(newSimCommand())
 	return root
 }
 

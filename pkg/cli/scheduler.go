@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strconv"
@@ -16,7 +17,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/minik8s/minik8s/pkg/scheduler"
 )
@@ -37,9 +37,9 @@ func newSchedulerCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rc, err := clientcmd.BuildConfigFromFlags("", resolveKubeconfig(kubeconfig))
+			rc, err := restConfig(kubeconfig)
 			if err != nil {
-				return fmt.Errorf("load kubeconfig: %w", err)
+				return err
 			}
 			rc.QPS, rc.Burst = 5000, 10000
 			reg := prometheus.NewRegistry()
@@ -57,8 +57,11 @@ func newSchedulerCommand() *cobra.Command {
 				return err
 			}
 			if metricsPort > 0 {
-				srv := &http.Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(metricsPort)),
-					Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}
+				mux := http.NewServeMux()
+				mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+				mux.HandleFunc("/debug/pprof/", pprof.Index)
+				mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+				srv := &http.Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(metricsPort)), Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 				go func() {
 					if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 						fmt.Fprintln(os.Stderr, "metrics:", err)
@@ -66,6 +69,7 @@ func newSchedulerCommand() *cobra.Command {
 				}()
 				defer srv.Close()
 			}
+			go releaseAfterStart(ctx)
 			return s.Run(ctx)
 		},
 	}
@@ -73,23 +77,7 @@ func newSchedulerCommand() *cobra.Command {
 	f.StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig of the cluster (default: $KUBECONFIG, else the local server's)")
 	f.StringVar(&configFile, "config", "", "KubeSchedulerConfiguration file (kubescheduler.config.k8s.io/v1); empty uses the defaults")
 	f.BoolVar(&leaderElect, "leader-elect", true, "hold the kube-system/kube-scheduler Lease while scheduling, so two schedulers never place the same pod")
-	f.IntVar(&metricsPort, "metrics-port", 0, "serve Prometheus metrics on 127.0.0.1:PORT/metrics (0: off)")
+	f.IntVar(&metricsPort, "metrics-port", 0, "serve Prometheus metrics on 127.0.0.1:PORT/metrics and profiles on /debug/pprof (0: off)")
 	f.BoolVarP(&verbose, "verbose", "v", false, "log debug messages")
 	return cmd
-}
-
-// resolveKubeconfig is the kubeconfig a client subcommand uses: the flag, else
-// $KUBECONFIG, else the local server's admin kubeconfig.
-func resolveKubeconfig(flag string) string {
-	if flag != "" {
-		return flag
-	}
-	if env := os.Getenv("KUBECONFIG"); env != "" {
-		return env
-	}
-	dir := os.Getenv("MINIK8S_DATA_DIR")
-	if dir == "" {
-		dir = DefaultDataDir
-	}
-	return dir + "/kubeconfig.yaml"
 }

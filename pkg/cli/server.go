@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -48,6 +49,10 @@ func newServerCommand() *cobra.Command {
 	f.StringVar(&cfg.ClusterCIDR, "cluster-cidr", "10.244.0.0/16", "range of pod IPs, one /24 per node")
 	f.StringVar(&cfg.ClusterDomain, "cluster-domain", "cluster.local", "DNS domain of the cluster")
 	f.StringSliceVar(&cfg.DisableControllers, "disable-controllers", nil, "controllers not to run, by upstream's names (e.g. replicaset,garbage-collector); see docs/controllers.md")
+	f.IntVar(&cfg.TerminatedPodGCThreshold, "terminated-pod-gc-threshold", 12500, "terminated pods kept before the oldest are deleted (0: keep them all), as kube-controller-manager's flag")
+	f.DurationVar(&cfg.NodeMonitorPeriod, "node-monitor-period", 5*time.Second, "how often the node lifecycle controller checks nodes' health")
+	f.DurationVar(&cfg.NodeMonitorGracePeriod, "node-monitor-grace-period", 50*time.Second, "how long a node may go without renewing its lease or posting status before it is marked Unknown and tainted unreachable")
+	f.DurationVar(&cfg.HPASyncPeriod, "horizontal-pod-autoscaler-sync-period", 15*time.Second, "how often each HorizontalPodAutoscaler is reconciled")
 	f.StringVar(&cfg.Token, "token", "", "shared secret agents join with (generated if empty)")
 	f.StringSliceVar(&cfg.AuthorizationModes, "authorization-mode", []string{"Node", "RBAC"}, "authorizers asked in turn after the system:masters bypass: Node, RBAC, AlwaysAllow, AlwaysDeny")
 	f.BoolVar(&cfg.AnonymousAuth, "anonymous-auth", true, "serve requests without credentials as system:anonymous, who may read /healthz, /livez, /readyz and /version only; false refuses them with 401")

@@ -16,7 +16,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
 
 	"github.com/minik8s/minik8s/pkg/scheduler"
@@ -39,9 +38,10 @@ func newWhyCommand() *cobra.Command {
 					return fmt.Errorf("%q: name a pod as pod/NAME", args[0])
 				}
 			}
-			loading := clientcmd.NewDefaultClientConfigLoadingRules()
-			loading.ExplicitPath = resolveKubeconfig(kubeconfig)
-			cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(loading, &clientcmd.ConfigOverrides{})
+			cc, err := clientConfig(kubeconfig)
+			if err != nil {
+				return err
+			}
 			if namespace == "" {
 				ns, _, err := cc.Namespace()
 				if err != nil {

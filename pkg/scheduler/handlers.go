@@ -133,6 +133,9 @@ func podUpdateAction(o, n *corev1.Pod) fw.ActionType {
 
 // scaledDown says whether a pod's requests went down (an in-place resize).
 func scaledDown(o, n *corev1.Pod) bool {
+	if fw.SameRequests(o, n) {
+		return false
+	}
 	oi, ni := fw.NewPodInfo(o), fw.NewPodInfo(n)
 	return ni.Requests.MilliCPU < oi.Requests.MilliCPU || ni.Requests.Memory < oi.Requests.Memory ||
 		ni.Requests.EphemeralStorage < oi.Requests.EphemeralStorage

@@ -176,17 +176,4 @@ func (s *Scheduler) run(ctx context.Context) error {
 	return nil
 }
 
-// trimObject drops what the scheduler never reads from cached objects.
-func trimObject(obj interface{}) (interface{}, error) {
-	if acc, ok := obj.(metav1.ObjectMetaAccessor); ok {
-		acc.GetObjectMeta().SetManagedFields(nil)
-	}
-	if n, ok := obj.(*corev1.Node); ok {
-		// Only the bits ImageLocality and the filters read are kept.
-		n.Status.DaemonEndpoints = corev1.NodeDaemonEndpoints{}
-		n.Status.Config = nil
-	}
-	return obj, nil
-}
-
 var _ cache.TransformFunc = trimObject

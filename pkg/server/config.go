@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"time"
 
 	"github.com/minik8s/minik8s/pkg/kubelet/logs"
 )
@@ -41,6 +42,16 @@ type Config struct {
 	ClusterDomain string
 	// DisableControllers names controllers not to run (upstream's names).
 	DisableControllers []string
+	// TerminatedPodGCThreshold is how many terminated pods may exist before the
+	// pod garbage collector deletes the oldest (0: never).
+	TerminatedPodGCThreshold int
+	// NodeMonitorPeriod and NodeMonitorGracePeriod tune the node lifecycle
+	// controller: how often node health is checked, and how long a node may
+	// stay silent before it is Unknown (zero: upstream's 5s and 50s).
+	NodeMonitorPeriod, NodeMonitorGracePeriod time.Duration
+	// HPASyncPeriod is how often each HorizontalPodAutoscaler is looked at
+	// (zero: upstream's 15s).
+	HPASyncPeriod time.Duration
 	// Token lets agents join; empty generates one kept in the data dir.
 	Token string
 	// AnonymousAuth serves requests without credentials as system:anonymous
@@ -91,6 +102,9 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("--authorization-mode: %s given twice", m)
 		}
 		seen[m] = true
+	}
+	if c.NodeMonitorPeriod < 0 || c.NodeMonitorGracePeriod < 0 || c.HPASyncPeriod < 0 {
+		return errors.New("--node-monitor-period, --node-monitor-grace-period and --horizontal-pod-autoscaler-sync-period must not be negative")
 	}
 	for _, cidr := range []string{c.ServiceCIDR, c.ClusterCIDR} {
 		if _, _, err := net.ParseCIDR(cidr); err != nil {

@@ -38,11 +38,12 @@ func CPU(pid int) time.Duration {
 	return time.Duration(ut+st) * time.Second / clockTicks
 }
 
-// Memory is a process's resident set now and at its peak, in KiB.
-func Memory(pid int) (rssKiB, peakKiB int64) {
+// Memory is a process's resident set now and at its peak, and its anonymous
+// (heap and stacks) part now, in KiB.
+func Memory(pid int) (rssKiB, peakKiB, anonKiB int64) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, 0
+		return 0, 0, 0
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
@@ -57,9 +58,11 @@ func Memory(pid int) (rssKiB, peakKiB int64) {
 			rssKiB = v
 		case "VmHWM:":
 			peakKiB = v
+		case "RssAnon:":
+			anonKiB = v
 		}
 	}
-	return rssKiB, peakKiB
+	return rssKiB, peakKiB, anonKiB
 }
 
 // Start runs a command with its output in logFile; it dies with the benchmark.
@@ -93,4 +96,26 @@ func Stop(cmd *exec.Cmd) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	_ = cmd.Process.Kill()
+}
+
+// CopyExecutable copies an executable and syncs the copy to disk: a process run
+// from it has pages of its own (clean, so the kernel can drop them).
+func CopyExecutable(from, to string) error {
+	data, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

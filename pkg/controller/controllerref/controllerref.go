@@ -72,16 +72,20 @@ func Ref(controller metav1.Object, kind schema.GroupVersionKind) metav1.OwnerRef
 type patchMeta struct {
 	Metadata struct {
 		OwnerReferences []interface{} `json:"ownerReferences"`
+		// Finalizers merge into the object's (a strategic merge list).
+		Finalizers []string `json:"finalizers,omitempty"`
 		// UID makes the patch fail if the object was replaced by a namesake.
 		UID types.UID `json:"uid"`
 	} `json:"metadata"`
 }
 
 // AdoptPatch is the strategic merge patch that adds the controller reference to
-// the object with uid.
-func AdoptPatch(controller metav1.Object, kind schema.GroupVersionKind, uid types.UID) []byte {
+// the object with uid, and the finalizers given (the Job controller's tracking
+// finalizer).
+func AdoptPatch(controller metav1.Object, kind schema.GroupVersionKind, uid types.UID, finalizers ...string) []byte {
 	var p patchMeta
 	p.Metadata.OwnerReferences = []interface{}{Ref(controller, kind)}
+	p.Metadata.Finalizers = finalizers
 	p.Metadata.UID = uid
 	b, _ := json.Marshal(p)
 	return b
@@ -106,6 +110,8 @@ type Manager struct {
 	// (the cache may lag), since adopting for a dying controller would hand the
 	// object to the garbage collector.
 	CanAdopt func(ctx context.Context) error
+	// Finalizers are added to adopted objects along with the reference.
+	Finalizers []string
 
 	once     sync.Once
 	adoptErr error
@@ -138,7 +144,7 @@ func Claim[T metav1.Object](ctx context.Context, m *Manager, objs []T, match fun
 				errs = append(errs, fmt.Errorf("can't adopt %s %s/%s (%s): %w", kindOf(obj), obj.GetNamespace(), obj.GetName(), obj.GetUID(), err))
 				continue
 			}
-			err := patch(ctx, obj, AdoptPatch(m.Controller, m.Kind, obj.GetUID()))
+			err := patch(ctx, obj, AdoptPatch(m.Controller, m.Kind, obj.GetUID(), m.Finalizers...))
 			switch {
 			case err == nil:
 				claimed = append(claimed, obj)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -92,6 +93,24 @@ func TestPatchesApplyAsStrategicMergePatches(t *testing.T) {
 	_ = json.Unmarshal(released, &got)
 	if len(got.OwnerReferences) != 1 || got.OwnerReferences[0].UID != "cm-uid" {
 		t.Errorf("after release: %+v", got.OwnerReferences)
+	}
+}
+
+func TestAdoptPatchMergesFinalizersIntoTheObjects(t *testing.T) {
+	p := pod("a", "ns", "", false)
+	p.Finalizers = []string{"example.com/keep"}
+	orig, _ := json.Marshal(p)
+	adopted, err := strategicpatch.StrategicMergePatch(orig, AdoptPatch(rs(false), rsKind, p.UID, "batch.kubernetes.io/job-tracking"), corev1.Pod{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got corev1.Pod
+	_ = json.Unmarshal(adopted, &got)
+	if !slices.Contains(got.Finalizers, "example.com/keep") || !slices.Contains(got.Finalizers, "batch.kubernetes.io/job-tracking") || len(got.Finalizers) != 2 {
+		t.Errorf("finalizers after adoption: %v", got.Finalizers)
+	}
+	if string(AdoptPatch(rs(false), rsKind, p.UID)) == string(AdoptPatch(rs(false), rsKind, p.UID, "f")) {
+		t.Error("the finalizer is not in the patch")
 	}
 }
 

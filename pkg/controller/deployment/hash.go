@@ -1,31 +1,19 @@
 package deployment
 
 import (
-	"encoding/binary"
-	"fmt"
-	"hash/fnv"
-
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
-	"k8s.io/apimachinery/pkg/util/dump"
-	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/minik8s/minik8s/pkg/controller/history"
 )
 
-// templateHash is the pod-template-hash of a template, computed as upstream does
-// (FNV-32a over the template's deep dump, plus the collision count when a
-// previous hash collided), so a template gets the same ReplicaSet name here as
-// upstream would give it.
+// templateHash is the pod-template-hash of a template, computed as upstream
+// does (the same hash names a DaemonSet's revisions), so a template gets the
+// same ReplicaSet name here as upstream would give it.
 func templateHash(t *corev1.PodTemplateSpec, collisionCount *int32) string {
-	h := fnv.New32a()
-	fmt.Fprintf(h, "%v", dump.ForHash(*t))
-	if collisionCount != nil {
-		b := make([]byte, 8)
-		binary.LittleEndian.PutUint32(b, uint32(*collisionCount))
-		h.Write(b)
-	}
-	return rand.SafeEncodeString(fmt.Sprint(h.Sum32()))
+	return history.TemplateHash(t, collisionCount)
 }
 
 // replicaSetName is "<deployment>-<hash>", the deployment's name cut so the

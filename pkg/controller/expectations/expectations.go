@@ -49,18 +49,19 @@ func (e *Expectations) Satisfied(key string) bool {
 
 // ExpectCreations records that n creations were just asked for, replacing
 // whatever was expected before.
-func (e *Expectations) ExpectCreations(key string, n int) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.m[key] = &record{adds: n, deletes: map[string]struct{}{}, at: e.now()}
-}
+func (e *Expectations) ExpectCreations(key string, n int) { e.Expect(key, n, nil) }
 
 // ExpectDeletions records that the objects named by keys are being deleted,
 // replacing whatever was expected before.
-func (e *Expectations) ExpectDeletions(key string, objectKeys []string) {
+func (e *Expectations) ExpectDeletions(key string, objectKeys []string) { e.Expect(key, 0, objectKeys) }
+
+// Expect records creations and deletions asked for together (a DaemonSet
+// creates on some nodes and deletes on others in one sync), replacing
+// whatever was expected before.
+func (e *Expectations) Expect(key string, adds int, objectKeys []string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	r := &record{deletes: make(map[string]struct{}, len(objectKeys)), at: e.now()}
+	r := &record{adds: adds, deletes: make(map[string]struct{}, len(objectKeys)), at: e.now()}
 	for _, k := range objectKeys {
 		r.deletes[k] = struct{}{}
 	}

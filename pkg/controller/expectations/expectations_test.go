@@ -61,3 +61,19 @@ func TestConcurrentObservations(t *testing.T) {
 		t.Errorf("pending adds %d", adds)
 	}
 }
+
+func TestExpectTracksCreationsAndDeletionsTogether(t *testing.T) {
+	e := New(DefaultTTL, time.Now)
+	e.Expect("ns/ds", 1, []string{"ns/a"})
+	if e.Satisfied("ns/ds") {
+		t.Fatal("satisfied before anything was seen")
+	}
+	e.CreationObserved("ns/ds")
+	if e.Satisfied("ns/ds") {
+		t.Fatal("satisfied with a deletion still awaited")
+	}
+	e.DeletionObserved("ns/ds", "ns/a")
+	if !e.Satisfied("ns/ds") {
+		t.Error("unsatisfied after both were seen")
+	}
+}

@@ -3,6 +3,7 @@ package manager
 import (
 	"fmt"
 	"net/netip"
+	"time"
 )
 
 // Config is what the controller manager is told by the server's flags.
@@ -16,6 +17,15 @@ type Config struct {
 	CAPEM []byte
 	// Disabled names controllers not to run (--disable-controllers).
 	Disabled []string
+	// TerminatedPodGCThreshold is how many terminated pods the pod garbage
+	// collector keeps (--terminated-pod-gc-threshold; 0 keeps them all).
+	TerminatedPodGCThreshold int
+	// NodeMonitorPeriod and NodeMonitorGracePeriod tune the node lifecycle
+	// controller; zero means upstream's defaults.
+	NodeMonitorPeriod, NodeMonitorGracePeriod time.Duration
+	// HPASyncPeriod is how often each HorizontalPodAutoscaler is reconciled;
+	// zero means upstream's 15s.
+	HPASyncPeriod time.Duration
 }
 
 // Validate checks the configuration against the known controllers.
@@ -25,6 +35,15 @@ func (c *Config) Validate() error {
 	}
 	if c.NodeCIDRMaskSize <= 0 {
 		return fmt.Errorf("node CIDR mask size must be positive, not %d", c.NodeCIDRMaskSize)
+	}
+	if c.TerminatedPodGCThreshold < 0 {
+		return fmt.Errorf("terminated pod GC threshold must not be negative, not %d", c.TerminatedPodGCThreshold)
+	}
+	if c.NodeMonitorPeriod < 0 || c.NodeMonitorGracePeriod < 0 || c.HPASyncPeriod < 0 {
+		return fmt.Errorf("controller periods must not be negative")
+	}
+	if c.NodeMonitorPeriod > 0 && c.NodeMonitorGracePeriod > 0 && c.NodeMonitorPeriod > c.NodeMonitorGracePeriod {
+		return fmt.Errorf("the node monitor period (%s) must not exceed the node monitor grace period (%s)", c.NodeMonitorPeriod, c.NodeMonitorGracePeriod)
 	}
 	_, err := disabledSet(Descriptors(), c.Disabled)
 	return err

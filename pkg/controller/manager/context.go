@@ -11,7 +11,9 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/metadata/metadatainformer"
+	"k8s.io/client-go/scale"
 	"k8s.io/client-go/tools/events"
+	metricsv1beta1 "k8s.io/metrics/pkg/client/clientset/versioned/typed/metrics/v1beta1"
 )
 
 // Runnable is a built controller: it works until ctx ends. An error ends the
@@ -39,7 +41,14 @@ type ControllerContext struct {
 	Informers informers.SharedInformerFactory
 	// MetadataInformers hold only the metadata of any resource (the garbage collector's view).
 	MetadataInformers metadatainformer.SharedInformerFactory
-	Config            Config
+	// RESTMapper maps kinds to resources from discovery; Scales reads and
+	// writes any resource's scale subresource; ResourceMetrics reads
+	// metrics.k8s.io. The last two are nil when the manager has no REST config
+	// (tests).
+	RESTMapper      meta.ResettableRESTMapper
+	Scales          scale.ScalesGetter
+	ResourceMetrics metricsv1beta1.MetricsV1beta1Interface
+	Config          Config
 	// Log is already labelled with the controller's name.
 	Log *slog.Logger
 

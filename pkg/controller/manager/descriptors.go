@@ -7,14 +7,24 @@ import (
 	"time"
 
 	"github.com/minik8s/minik8s/pkg/controller/clusterroleaggregation"
+	"github.com/minik8s/minik8s/pkg/controller/cronjob"
+	"github.com/minik8s/minik8s/pkg/controller/daemonset"
 	"github.com/minik8s/minik8s/pkg/controller/deployment"
+	"github.com/minik8s/minik8s/pkg/controller/disruption"
 	"github.com/minik8s/minik8s/pkg/controller/garbagecollector"
+	"github.com/minik8s/minik8s/pkg/controller/job"
 	"github.com/minik8s/minik8s/pkg/controller/namespace"
 	"github.com/minik8s/minik8s/pkg/controller/nodeipam"
+	"github.com/minik8s/minik8s/pkg/controller/nodelifecycle"
+	"github.com/minik8s/minik8s/pkg/controller/podautoscaler"
+	"github.com/minik8s/minik8s/pkg/controller/podgc"
 	"github.com/minik8s/minik8s/pkg/controller/replicaset"
 	"github.com/minik8s/minik8s/pkg/controller/replication"
 	"github.com/minik8s/minik8s/pkg/controller/rootca"
 	"github.com/minik8s/minik8s/pkg/controller/serviceaccount"
+	"github.com/minik8s/minik8s/pkg/controller/statefulset"
+	"github.com/minik8s/minik8s/pkg/controller/tainteviction"
+	"github.com/minik8s/minik8s/pkg/controller/ttlafterfinished"
 )
 
 // Descriptor is one controller the manager can run.
@@ -40,7 +50,17 @@ func Descriptors() []Descriptor {
 		{Name: garbagecollector.Name, Aliases: []string{"garbagecollector"}, New: newGarbageCollector},
 		{Name: deployment.Name, Aliases: []string{"deployment"}, New: newDeployment},
 		{Name: replication.Name, Aliases: []string{"replicationcontroller"}, New: newReplication},
+		{Name: statefulset.Name, Aliases: []string{"statefulset"}, New: newStatefulSet},
+		{Name: daemonset.Name, Aliases: []string{"daemonset"}, New: newDaemonSet},
 		{Name: clusterroleaggregation.Name, Aliases: []string{"clusterrole-aggregation"}, New: newClusterRoleAggregation},
+		{Name: job.Name, Aliases: []string{"job"}, New: newJob},
+		{Name: cronjob.Name, Aliases: []string{"cronjob"}, New: newCronJob},
+		{Name: ttlafterfinished.Name, Aliases: []string{"ttl-after-finished"}, New: newTTLAfterFinished},
+		{Name: podgc.Name, Aliases: []string{"podgc"}, New: newPodGC},
+		{Name: nodelifecycle.Name, Aliases: []string{"nodelifecycle"}, New: newNodeLifecycle},
+		{Name: tainteviction.Name, New: newTaintEviction},
+		{Name: disruption.Name, Aliases: []string{"disruption"}, New: newDisruption},
+		{Name: podautoscaler.Name, Aliases: []string{"horizontalpodautoscaling"}, New: newHorizontalPodAutoscaler},
 	}
 }
 
@@ -102,6 +122,18 @@ func newDeployment(cc ControllerContext) (Runnable, error) {
 		Recorder: cc.Recorder("deployment-controller"), Workers: 5, Log: cc.Log})
 }
 
+func newStatefulSet(cc ControllerContext) (Runnable, error) {
+	return statefulset.New(statefulset.Config{Client: cc.Client, StatefulSets: cc.Informers.Apps().V1().StatefulSets(),
+		Pods: cc.Informers.Core().V1().Pods(), Claims: cc.Informers.Core().V1().PersistentVolumeClaims(),
+		Revisions: cc.Informers.Apps().V1().ControllerRevisions(), Recorder: cc.Recorder("statefulset-controller"), Workers: 5, Log: cc.Log})
+}
+
+func newDaemonSet(cc ControllerContext) (Runnable, error) {
+	return daemonset.New(daemonset.Config{Client: cc.Client, DaemonSets: cc.Informers.Apps().V1().DaemonSets(),
+		Revisions: cc.Informers.Apps().V1().ControllerRevisions(), Pods: cc.Informers.Core().V1().Pods(),
+		Nodes: cc.Informers.Core().V1().Nodes(), Recorder: cc.Recorder("daemonset-controller"), Workers: 2, Log: cc.Log})
+}
+
 func newGarbageCollector(cc ControllerContext) (Runnable, error) {
 	return garbagecollector.New(garbagecollector.Config{Metadata: cc.Metadata, Discovery: cc.Discovery, Typed: cc.Informers,
 		MetadataInformers: cc.MetadataInformers, Recorder: cc.Recorder("garbage-collector-controller"), Workers: 20,
@@ -110,4 +142,54 @@ func newGarbageCollector(cc ControllerContext) (Runnable, error) {
 
 func newClusterRoleAggregation(cc ControllerContext) (Runnable, error) {
 	return clusterroleaggregation.New(cc.Client, cc.Informers.Rbac().V1().ClusterRoles(), cc.Log), nil
+}
+
+func newJob(cc ControllerContext) (Runnable, error) {
+	return job.New(job.Config{Client: cc.Client, Jobs: cc.Informers.Batch().V1().Jobs(), Pods: cc.Informers.Core().V1().Pods(),
+		Recorder: cc.Recorder(job.Name), Workers: 5, Log: cc.Log})
+}
+
+func newCronJob(cc ControllerContext) (Runnable, error) {
+	return cronjob.New(cronjob.Config{Client: cc.Client, CronJobs: cc.Informers.Batch().V1().CronJobs(), Jobs: cc.Informers.Batch().V1().Jobs(),
+		Recorder: cc.Recorder(cronjob.Name), Workers: 5, Log: cc.Log})
+}
+
+func newTTLAfterFinished(cc ControllerContext) (Runnable, error) {
+	return ttlafterfinished.New(ttlafterfinished.Config{Client: cc.Client, Jobs: cc.Informers.Batch().V1().Jobs(), Workers: 5, Log: cc.Log})
+}
+
+func newPodGC(cc ControllerContext) (Runnable, error) {
+	return podgc.New(podgc.Config{Client: cc.Client, Pods: cc.Informers.Core().V1().Pods(), Nodes: cc.Informers.Core().V1().Nodes(),
+		TerminatedPodThreshold: cc.Config.TerminatedPodGCThreshold, Log: cc.Log})
+}
+
+func newNodeLifecycle(cc ControllerContext) (Runnable, error) {
+	return nodelifecycle.New(nodelifecycle.Config{Client: cc.Client, Nodes: cc.Informers.Core().V1().Nodes(),
+		Leases: cc.Informers.Coordination().V1().Leases(), Pods: cc.Informers.Core().V1().Pods(),
+		Recorder: cc.Recorder("node-controller"), MonitorPeriod: cc.Config.NodeMonitorPeriod,
+		MonitorGracePeriod: cc.Config.NodeMonitorGracePeriod, Workers: 8, Log: cc.Log})
+}
+
+func newTaintEviction(cc ControllerContext) (Runnable, error) {
+	return tainteviction.New(tainteviction.Config{Client: cc.Client, Nodes: cc.Informers.Core().V1().Nodes(),
+		Pods: cc.Informers.Core().V1().Pods(), Recorder: cc.Recorder(tainteviction.Name), Workers: 4, Log: cc.Log})
+}
+
+func newDisruption(cc ControllerContext) (Runnable, error) {
+	return disruption.New(disruption.Config{Client: cc.Client, Pods: cc.Informers.Core().V1().Pods(),
+		PodDisruptionBudgets: cc.Informers.Policy().V1().PodDisruptionBudgets(), ReplicationControllers: cc.Informers.Core().V1().ReplicationControllers(),
+		ReplicaSets: cc.Informers.Apps().V1().ReplicaSets(), Deployments: cc.Informers.Apps().V1().Deployments(),
+		StatefulSets: cc.Informers.Apps().V1().StatefulSets(), Scales: cc.Scales, Mapper: cc.RESTMapper, Discovery: cc.Discovery,
+		Recorder: cc.Recorder(disruption.Name), Workers: 2, Log: cc.Log})
+}
+
+func newHorizontalPodAutoscaler(cc ControllerContext) (Runnable, error) {
+	if cc.Scales == nil || cc.ResourceMetrics == nil {
+		cc.Log.Info("no scale or metrics client: the horizontal pod autoscaler does not run")
+		return nil, nil
+	}
+	return podautoscaler.New(podautoscaler.Config{Client: cc.Client, Autoscalers: cc.Informers.Autoscaling().V2().HorizontalPodAutoscalers(),
+		Pods: cc.Informers.Core().V1().Pods(), Scales: cc.Scales, Mapper: cc.RESTMapper,
+		Metrics: podautoscaler.ResourceMetrics{Client: cc.ResourceMetrics}, Recorder: cc.Recorder("horizontal-pod-autoscaler"),
+		SyncPeriod: cc.Config.HPASyncPeriod, Workers: 5, Log: cc.Log})
 }

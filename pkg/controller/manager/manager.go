@@ -13,12 +13,16 @@ import (
 	"time"
 
 	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/metadata/metadatainformer"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/restmapper"
+	"k8s.io/client-go/scale"
 	"k8s.io/client-go/tools/events"
+	metricsclientset "k8s.io/metrics/pkg/client/clientset/versioned"
 
 	"github.com/minik8s/minik8s/pkg/server"
 )
@@ -31,6 +35,7 @@ const resync = 12 * time.Hour
 type Manager struct {
 	client   kubernetes.Interface
 	metadata metadata.Interface
+	rest     *rest.Config
 	cfg      Config
 	log      *slog.Logger
 }
@@ -38,7 +43,9 @@ type Manager struct {
 // Factory builds the manager from the server's loopback credentials.
 func Factory(env *server.Env) (server.Component, error) {
 	cfg := Config{ClusterCIDR: env.Config.ClusterCIDR, NodeCIDRMaskSize: 24, ServiceCIDR: env.Config.ServiceCIDR,
-		CAPEM: env.CAPEM, Disabled: env.Config.DisableControllers}
+		CAPEM: env.CAPEM, Disabled: env.Config.DisableControllers, TerminatedPodGCThreshold: env.Config.TerminatedPodGCThreshold,
+		NodeMonitorPeriod: env.Config.NodeMonitorPeriod, NodeMonitorGracePeriod: env.Config.NodeMonitorGracePeriod,
+		HPASyncPeriod: env.Config.HPASyncPeriod}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -54,7 +61,7 @@ func Factory(env *server.Env) (server.Component, error) {
 	if err != nil {
 		return nil, fmt.Errorf("metadata client: %w", err)
 	}
-	return &Manager{client: client, metadata: md, cfg: cfg, log: env.Logger.With("component", "controller-manager")}, nil
+	return &Manager{client: client, metadata: md, rest: &rc, cfg: cfg, log: env.Logger.With("component", "controller-manager")}, nil
 }
 
 // Name implements server.Component.
@@ -63,11 +70,12 @@ func (m *Manager) Name() string { return "controller-manager" }
 // Run builds every enabled controller, starts the informers they asked for, runs
 // them all, and waits for ctx. A controller's error stops the others.
 func (m *Manager) Run(ctx context.Context) error {
-	return run(ctx, m.client, m.metadata, m.cfg, Descriptors(), m.log)
+	return run(ctx, m.client, m.metadata, m.rest, m.cfg, Descriptors(), m.log)
 }
 
-// run is Run for any list of controllers, so tests can give their own.
-func run(ctx context.Context, client kubernetes.Interface, md metadata.Interface, cfg Config, descs []Descriptor, log *slog.Logger) error {
+// run is Run for any list of controllers, so tests can give their own. rc,
+// when given, builds the scale and metrics clients.
+func run(ctx context.Context, client kubernetes.Interface, md metadata.Interface, rc *rest.Config, cfg Config, descs []Descriptor, log *slog.Logger) error {
 	disabled, err := disabledSet(descs, cfg.Disabled)
 	if err != nil {
 		return err
@@ -85,6 +93,19 @@ func run(ctx context.Context, client kubernetes.Interface, md metadata.Interface
 		Informers:         informers.NewSharedInformerFactoryWithOptions(client, resync, informers.WithTransform(dropManagedFields)),
 		MetadataInformers: metadatainformer.NewSharedInformerFactoryWithOptions(md, resync, metadatainformer.WithTransform(dropManagedFields)),
 		events:            broadcaster,
+	}
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(base.Discovery)
+	base.RESTMapper = mapper
+	if rc != nil {
+		scales, err := scale.NewForConfig(rc, mapper, dynamic.LegacyAPIPathResolverFunc, scale.NewDiscoveryScaleKindResolver(client.Discovery()))
+		if err != nil {
+			return fmt.Errorf("scale client: %w", err)
+		}
+		mc, err := metricsclientset.NewForConfig(rc)
+		if err != nil {
+			return fmt.Errorf("metrics client: %w", err)
+		}
+		base.Scales, base.ResourceMetrics = scales, mc.MetricsV1beta1()
 	}
 	type built struct {
 		name string

@@ -92,7 +92,7 @@ func TestRunBuildsEnabledControllersWithSharedInformersAndStopsThem(t *testing.T
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, client, md, Config{Disabled: []string{"off"}}, descs, slog.New(slog.DiscardHandler))
+		done <- run(ctx, client, md, nil, Config{Disabled: []string{"off"}}, descs, slog.New(slog.DiscardHandler))
 	}()
 	deadline := time.Now().Add(5 * time.Second)
 	for !sawNamespace.Load() && time.Now().Before(deadline) {
@@ -119,7 +119,7 @@ func TestAControllerThatFailsStopsTheManager(t *testing.T) {
 			return RunnableFunc(func(ctx context.Context) error { <-ctx.Done(); otherStopped.Store(true); return nil }), nil
 		}},
 	}
-	err := run(context.Background(), client, md, Config{}, descs, slog.New(slog.DiscardHandler))
+	err := run(context.Background(), client, md, nil, Config{}, descs, slog.New(slog.DiscardHandler))
 	if err == nil || !strings.Contains(err.Error(), "bad-controller: cannot work") {
 		t.Errorf("err = %v", err)
 	}

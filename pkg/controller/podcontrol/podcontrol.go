@@ -78,7 +78,13 @@ type Control struct {
 // Create creates a pod from template for controller (the object events are
 // recorded on), in namespace.
 func (c *Control) Create(ctx context.Context, namespace string, template *corev1.PodTemplateSpec, controller runtime.Object, controllerName string, ref *metav1.OwnerReference) (*corev1.Pod, error) {
-	pod := FromTemplate(template, controllerName, ref)
+	return c.CreatePod(ctx, namespace, FromTemplate(template, controllerName, ref), controller)
+}
+
+// CreatePod creates a pod already built from a template (a Job's indexed pods
+// carry their own name prefix, hostname and annotations), with the same events
+// as Create.
+func (c *Control) CreatePod(ctx context.Context, namespace string, pod *corev1.Pod, controller runtime.Object) (*corev1.Pod, error) {
 	if len(pod.Labels) == 0 {
 		return nil, errors.New("unable to create pods, no labels")
 	}

@@ -182,3 +182,25 @@ func TestByControllerFindsOwnedPodsAndOrphans(t *testing.T) {
 		t.Errorf("without orphans: %v", got)
 	}
 }
+
+func TestOnNodeFindsThePodsBoundToANode(t *testing.T) {
+	inf := informers.NewSharedInformerFactory(fake.NewSimpleClientset(), 0).Core().V1().Pods().Informer()
+	if err := AddNodeNameIndex(inf); err != nil {
+		t.Fatal(err)
+	}
+	if err := AddNodeNameIndex(inf); err != nil {
+		t.Fatalf("adding the index twice: %v", err)
+	}
+	for _, p := range []*corev1.Pod{
+		{ObjectMeta: metav1.ObjectMeta{Name: "a", Namespace: "ns"}, Spec: corev1.PodSpec{NodeName: "n1"}},
+		{ObjectMeta: metav1.ObjectMeta{Name: "b", Namespace: "other"}, Spec: corev1.PodSpec{NodeName: "n1"}},
+		{ObjectMeta: metav1.ObjectMeta{Name: "c", Namespace: "ns"}, Spec: corev1.PodSpec{NodeName: "n2"}},
+		{ObjectMeta: metav1.ObjectMeta{Name: "pending", Namespace: "ns"}},
+	} {
+		_ = inf.GetIndexer().Add(p)
+	}
+	got, err := OnNode(inf.GetIndexer(), "n1")
+	if err != nil || len(got) != 2 {
+		t.Errorf("got %d pods, %v", len(got), err)
+	}
+}

@@ -30,7 +30,11 @@ func Nodes() *registry.Resource {
 			Validation:       func(obj runtime.Object) field.ErrorList { return validateNode(obj.(*corev1.Node)) },
 			UpdateValidation: validateNodeUpdate,
 			StatusValidation: validateNodeUpdate,
-			Create:           func(obj runtime.Object) { obj.(*corev1.Node).Status.Config = nil },
+			Create: func(obj runtime.Object) {
+				node := obj.(*corev1.Node)
+				node.Status.Config = nil
+				addNotReadyTaint(node)
+			},
 			// A node agent creates its Node with status; updates keep status apart.
 			NoStatusSplit: true,
 			NoGeneration:  true,
@@ -43,6 +47,19 @@ func Nodes() *registry.Resource {
 		},
 		Table: nodeTable,
 	}
+}
+
+// addNotReadyTaint is upstream's TaintNodesByCondition admission: a new node
+// starts with the not-ready NoSchedule taint, so no pod lands on it before the
+// node lifecycle controller has seen it Ready and removed the taint.
+func addNotReadyTaint(node *corev1.Node) {
+	t := corev1.Taint{Key: corev1.TaintNodeNotReady, Effect: corev1.TaintEffectNoSchedule}
+	for i := range node.Spec.Taints {
+		if node.Spec.Taints[i].MatchTaint(&t) {
+			return
+		}
+	}
+	node.Spec.Taints = append(node.Spec.Taints, t)
 }
 
 // nodeStrategy lets status be set on create but not changed by main-resource updates.

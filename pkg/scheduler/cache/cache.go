@@ -109,9 +109,21 @@ func (c *Cache) AddPod(pod *corev1.Pod) {
 	c.addPodLocked(pod, false)
 }
 
-// UpdatePod replaces a bound pod's version.
-func (c *Cache) UpdatePod(_, newPod *corev1.Pod) {
-	c.AddPod(newPod)
+// UpdatePod replaces a bound pod's version; when its requests did not change,
+// the old view's sums are kept rather than computed again.
+func (c *Cache) UpdatePod(oldPod, newPod *corev1.Pod) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ps, ok := c.pods[newPod.UID]
+	if !ok || ps.assumed || ps.node != newPod.Spec.NodeName || !framework.SameRequests(ps.info.Pod, newPod) {
+		if ok {
+			c.removePodLocked(ps)
+		}
+		c.addPodLocked(newPod, false)
+		return
+	}
+	c.removePodLocked(ps)
+	c.addPodInfoLocked(ps.info.WithPod(newPod), false)
 }
 
 // RemovePod forgets a pod that was deleted or finished.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/sets"
@@ -141,4 +142,32 @@ func appendWeighted(out []WeightedAffinityTerm, errs []error, pod *corev1.Pod, t
 		out = append(out, WeightedAffinityTerm{AffinityTerm: t, Weight: terms[i].Weight})
 	}
 	return out, errs
+}
+
+// SameRequests says, cheaply, whether two versions of a pod ask for the same
+// resources: the same container requests, overhead, pod-level resources and
+// resized amounts. When true, a new version can reuse the old view's sums.
+func SameRequests(a, b *corev1.Pod) bool {
+	if len(a.Spec.Containers) != len(b.Spec.Containers) || len(a.Spec.InitContainers) != len(b.Spec.InitContainers) ||
+		len(a.Status.ContainerStatuses) != len(b.Status.ContainerStatuses) {
+		return false
+	}
+	for i := range a.Spec.Containers {
+		if !equality.Semantic.DeepEqual(a.Spec.Containers[i].Resources.Requests, b.Spec.Containers[i].Resources.Requests) {
+			return false
+		}
+	}
+	for i := range a.Spec.InitContainers {
+		if !equality.Semantic.DeepEqual(a.Spec.InitContainers[i].Resources.Requests, b.Spec.InitContainers[i].Resources.Requests) {
+			return false
+		}
+	}
+	for i := range a.Status.ContainerStatuses {
+		as, bs := &a.Status.ContainerStatuses[i], &b.Status.ContainerStatuses[i]
+		if !equality.Semantic.DeepEqual(as.AllocatedResources, bs.AllocatedResources) || !equality.Semantic.DeepEqual(as.Resources, bs.Resources) {
+			return false
+		}
+	}
+	return equality.Semantic.DeepEqual(a.Spec.Overhead, b.Spec.Overhead) && equality.Semantic.DeepEqual(a.Spec.Resources, b.Spec.Resources) &&
+		equality.Semantic.DeepEqual(a.Spec.Affinity, b.Spec.Affinity)
 }

@@ -42,6 +42,9 @@ type Config struct {
 	ClusterDomain string
 	// DisableControllers names controllers not to run (upstream's names).
 	DisableControllers []string
+	// Disable names packaged components not to run, as k3s' --disable:
+	// "servicelb" leaves type LoadBalancer Services to another implementation.
+	Disable []string
 	// TerminatedPodGCThreshold is how many terminated pods may exist before the
 	// pod garbage collector deletes the oldest (0: never).
 	TerminatedPodGCThreshold int
@@ -75,6 +78,21 @@ type AgentOptions struct {
 	KubeletPort int
 	// Logs says when containers' log files are rotated.
 	Logs logs.Policy
+	// DisableProxy leaves Services to another proxy on the local node.
+	DisableProxy bool
+}
+
+// Packaged components --disable can name.
+const ComponentServiceLB = "servicelb"
+
+// Disabled reports whether --disable names a packaged component.
+func (c *Config) Disabled(component string) bool {
+	for _, d := range c.Disable {
+		if d == component {
+			return true
+		}
+	}
+	return false
 }
 
 // Validate checks the configuration.
@@ -105,6 +123,11 @@ func (c *Config) Validate() error {
 	}
 	if c.NodeMonitorPeriod < 0 || c.NodeMonitorGracePeriod < 0 || c.HPASyncPeriod < 0 {
 		return errors.New("--node-monitor-period, --node-monitor-grace-period and --horizontal-pod-autoscaler-sync-period must not be negative")
+	}
+	for _, d := range c.Disable {
+		if d != ComponentServiceLB {
+			return fmt.Errorf("--disable: unknown component %q (known: %s)", d, ComponentServiceLB)
+		}
 	}
 	for _, cidr := range []string{c.ServiceCIDR, c.ClusterCIDR} {
 		if _, _, err := net.ParseCIDR(cidr); err != nil {

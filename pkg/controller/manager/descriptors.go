@@ -22,6 +22,7 @@ import (
 	"github.com/minik8s/minik8s/pkg/controller/replication"
 	"github.com/minik8s/minik8s/pkg/controller/rootca"
 	"github.com/minik8s/minik8s/pkg/controller/serviceaccount"
+	"github.com/minik8s/minik8s/pkg/controller/servicelb"
 	"github.com/minik8s/minik8s/pkg/controller/statefulset"
 	"github.com/minik8s/minik8s/pkg/controller/tainteviction"
 	"github.com/minik8s/minik8s/pkg/controller/ttlafterfinished"
@@ -61,6 +62,7 @@ func Descriptors() []Descriptor {
 		{Name: tainteviction.Name, New: newTaintEviction},
 		{Name: disruption.Name, Aliases: []string{"disruption"}, New: newDisruption},
 		{Name: podautoscaler.Name, Aliases: []string{"horizontalpodautoscaling"}, New: newHorizontalPodAutoscaler},
+		{Name: servicelb.Name, Aliases: []string{"servicelb", "service"}, New: newServiceLB},
 	}
 }
 
@@ -192,4 +194,9 @@ func newHorizontalPodAutoscaler(cc ControllerContext) (Runnable, error) {
 		Pods: cc.Informers.Core().V1().Pods(), Scales: cc.Scales, Mapper: cc.RESTMapper,
 		Metrics: podautoscaler.ResourceMetrics{Client: cc.ResourceMetrics}, Recorder: cc.Recorder("horizontal-pod-autoscaler"),
 		SyncPeriod: cc.Config.HPASyncPeriod, Workers: 5, Log: cc.Log})
+}
+
+func newServiceLB(cc ControllerContext) (Runnable, error) {
+	return servicelb.New(servicelb.Config{Client: cc.Client, Services: cc.Informers.Core().V1().Services(),
+		Nodes: cc.Informers.Core().V1().Nodes(), Recorder: cc.Recorder("service-controller"), Workers: 2, Log: cc.Log})
 }

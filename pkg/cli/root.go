@@ -22,6 +22,7 @@ func NewRoot() *cobra.Command {
 	root.AddCommand(newSchedulerCommand())
 	root.AddCommand(newWhyCommand())
 	root.AddCommand(newSimCommand())
+	root.AddCommand(newCleanupProxyCommand())
 	return root
 }
 

@@ -1,11 +1,8 @@
 package rules
 
 import (
-	"bufio"
 	"errors"
-	"fmt"
 	"io"
-	"net"
 	"net/netip"
 	"strings"
 	"syscall"
@@ -74,94 +71,17 @@ func (l *lab) set(sp *ServicePort, eps ...Endpoint) {
 	}
 }
 
-// serveTCP answers every connection with the name, then what it read.
-func serveTCP(t *testing.T, ns *netnstest.NS, addr, name string) {
-	var ln net.Listener
-	ns.Do(func() {
-		var err error
-		if ln, err = net.Listen("tcp", addr); err != nil {
-			t.Fatal(err)
-		}
-	})
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				fmt.Fprintf(c, "%s %s\n", name, c.RemoteAddr())
-			}()
-		}
-	}()
-}
-
-// serveUDP answers every datagram with the name and the sender.
-func serveUDP(t *testing.T, ns *netnstest.NS, addr, name string) {
-	var pc net.PacketConn
-	ns.Do(func() {
-		var err error
-		if pc, err = net.ListenPacket("udp", addr); err != nil {
-			t.Fatal(err)
-		}
-	})
-	t.Cleanup(func() { pc.Close() })
-	go func() {
-		buf := make([]byte, 1500)
-		for {
-			_, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			_, _ = pc.WriteTo([]byte(name+" "+from.String()), from)
-		}
-	}()
-}
-
-// askTCP connects from ns and returns the first line the server sends.
-func askTCP(ns *netnstest.NS, addr string) (string, error) {
-	var c net.Conn
-	var err error
-	ns.Do(func() { c, err = net.DialTimeout("tcp", addr, 2*time.Second) })
-	if err != nil {
-		return "", err
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
-	line, err := bufio.NewReader(c).ReadString('\n')
-	return strings.TrimSpace(line), err
-}
-
-func askUDP(ns *netnstest.NS, addr string) (string, error) {
-	var c net.Conn
-	var err error
-	ns.Do(func() { c, err = net.Dial("udp", addr) })
-	if err != nil {
-		return "", err
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
-	if _, err := c.Write([]byte("ping")); err != nil {
-		return "", err
-	}
-	buf := make([]byte, 1500)
-	n, err := c.Read(buf)
-	return string(buf[:n]), err
-}
-
 func backendOf(answer string) string { return strings.Fields(answer + " ?")[0] }
 
 func TestClusterIPSpreadsTCPOverEveryEndpoint(t *testing.T) {
 	l := newLab(t)
-	serveTCP(t, l.backA, "10.244.0.5:8080", "a")
-	serveTCP(t, l.backB, "10.244.0.66:8080", "b")
+	netnstest.ServeTCP(t, l.backA, "10.244.0.5:8080", "a")
+	netnstest.ServeTCP(t, l.backB, "10.244.0.66:8080", "b")
 	l.set(port("default", "web", "", corev1.ProtocolTCP, "10.96.0.20", 80),
 		ready("10.244.0.5", 8080, true), ready("10.244.0.66", 8080, true))
 	seen := map[string]int{}
 	for i := 0; i < 40; i++ {
-		got, err := askTCP(l.client, "10.96.0.20:80")
+		got, err := netnstest.AskTCP(l.client, "10.96.0.20:80")
 		if err != nil {
 			t.Fatalf("request %d: %v", i, err)
 		}
@@ -178,9 +98,9 @@ func TestClusterIPSpreadsTCPOverEveryEndpoint(t *testing.T) {
 
 func TestUDPReachesTheEndpointAndComesBack(t *testing.T) {
 	l := newLab(t)
-	serveUDP(t, l.backA, "10.244.0.5:5353", "a")
+	netnstest.ServeUDP(t, l.backA, "10.244.0.5:5353", "a")
 	l.set(port("kube-system", "dns", "dns", corev1.ProtocolUDP, "10.96.0.10", 53), ready("10.244.0.5", 5353, true))
-	got, err := askUDP(l.client, "10.96.0.10:53")
+	got, err := netnstest.AskUDP(l.client, "10.96.0.10:53")
 	if err != nil || backendOf(got) != "a" {
 		t.Fatalf("UDP answer %q, %v", got, err)
 	}
@@ -188,14 +108,14 @@ func TestUDPReachesTheEndpointAndComesBack(t *testing.T) {
 
 func TestClientIPAffinityKeepsAClientOnOneEndpoint(t *testing.T) {
 	l := newLab(t)
-	serveTCP(t, l.backA, "10.244.0.5:8080", "a")
-	serveTCP(t, l.backB, "10.244.0.66:8080", "b")
+	netnstest.ServeTCP(t, l.backA, "10.244.0.5:8080", "a")
+	netnstest.ServeTCP(t, l.backB, "10.244.0.66:8080", "b")
 	sp := port("default", "sticky", "", corev1.ProtocolTCP, "10.96.0.70", 80)
 	sp.AffinityTimeout = time.Hour
 	l.set(sp, ready("10.244.0.5", 8080, true), ready("10.244.0.66", 8080, true))
 	first := ""
 	for i := 0; i < 20; i++ {
-		got, err := askTCP(l.client, "10.96.0.70:80")
+		got, err := netnstest.AskTCP(l.client, "10.96.0.70:80")
 		if err != nil {
 			t.Fatalf("request %d: %v", i, err)
 		}
@@ -212,7 +132,7 @@ func TestAServiceWithoutEndpointsRefusesConnections(t *testing.T) {
 	l := newLab(t)
 	l.set(port("default", "nobody", "", corev1.ProtocolTCP, "10.96.0.40", 80))
 	start := time.Now()
-	_, err := askTCP(l.client, "10.96.0.40:80")
+	_, err := netnstest.AskTCP(l.client, "10.96.0.40:80")
 	if !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Fatalf("want connection refused (ICMP port unreachable), got %v", err)
 	}
@@ -221,23 +141,23 @@ func TestAServiceWithoutEndpointsRefusesConnections(t *testing.T) {
 	}
 	// An unknown port of a ClusterIP is refused too.
 	l.set(port("default", "one-port", "", corev1.ProtocolTCP, "10.96.0.41", 80), ready("10.244.0.5", 8080, true))
-	if _, err := askTCP(l.client, "10.96.0.41:81"); !errors.Is(err, syscall.ECONNREFUSED) {
+	if _, err := netnstest.AskTCP(l.client, "10.96.0.41:81"); !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Errorf("unknown port of a ClusterIP: got %v", err)
 	}
 }
 
 func TestNodePortAnswersOnTheNodeAddressAndOnLocalhost(t *testing.T) {
 	l := newLab(t)
-	serveTCP(t, l.backA, "10.244.0.5:8080", "a")
+	netnstest.ServeTCP(t, l.backA, "10.244.0.5:8080", "a")
 	sp := port("default", "shop", "", corev1.ProtocolTCP, "10.96.0.30", 80)
 	sp.NodePort = 30080
 	l.set(sp, ready("10.244.0.5", 8080, true))
-	if got, err := askTCP(l.client, "10.0.1.1:30080"); err != nil || backendOf(got) != "a" {
+	if got, err := netnstest.AskTCP(l.client, "10.0.1.1:30080"); err != nil || backendOf(got) != "a" {
 		t.Fatalf("NodePort from the client: %q, %v", got, err)
 	}
 	// From the node itself, on loopback (route_localnet) and on its address.
 	for _, addr := range []string{"127.0.0.1:30080", "10.244.0.1:30080", "10.96.0.30:80"} {
-		if got, err := askTCP(l.node, addr); err != nil || backendOf(got) != "a" {
+		if got, err := netnstest.AskTCP(l.node, addr); err != nil || backendOf(got) != "a" {
 			t.Errorf("%s from the node: %q, %v", addr, got, err)
 		}
 	}
@@ -245,9 +165,9 @@ func TestNodePortAnswersOnTheNodeAddressAndOnLocalhost(t *testing.T) {
 
 func TestAPodReachingItselfThroughItsServiceIsMasqueraded(t *testing.T) {
 	l := newLab(t)
-	serveTCP(t, l.backA, "10.244.0.5:8080", "a")
+	netnstest.ServeTCP(t, l.backA, "10.244.0.5:8080", "a")
 	l.set(port("default", "self", "", corev1.ProtocolTCP, "10.96.0.50", 80), ready("10.244.0.5", 8080, true))
-	got, err := askTCP(l.backA, "10.96.0.50:80")
+	got, err := netnstest.AskTCP(l.backA, "10.96.0.50:80")
 	if err != nil {
 		t.Fatalf("hairpin: %v", err)
 	}
@@ -258,21 +178,21 @@ func TestAPodReachingItselfThroughItsServiceIsMasqueraded(t *testing.T) {
 
 func TestRemovingTheLastEndpointRejectsAgainAndAChangeIsLiveAtOnce(t *testing.T) {
 	l := newLab(t)
-	serveTCP(t, l.backA, "10.244.0.5:8080", "a")
-	serveTCP(t, l.backB, "10.244.0.66:8080", "b")
+	netnstest.ServeTCP(t, l.backA, "10.244.0.5:8080", "a")
+	netnstest.ServeTCP(t, l.backB, "10.244.0.66:8080", "b")
 	sp := port("default", "web", "", corev1.ProtocolTCP, "10.96.0.20", 80)
 	l.set(sp, ready("10.244.0.5", 8080, true))
-	if got, _ := askTCP(l.client, "10.96.0.20:80"); backendOf(got) != "a" {
+	if got, _ := netnstest.AskTCP(l.client, "10.96.0.20:80"); backendOf(got) != "a" {
 		t.Fatalf("before: %q", got)
 	}
 	l.set(sp, ready("10.244.0.66", 8080, true))
 	for i := 0; i < 5; i++ {
-		if got, _ := askTCP(l.client, "10.96.0.20:80"); backendOf(got) != "b" {
+		if got, _ := netnstest.AskTCP(l.client, "10.96.0.20:80"); backendOf(got) != "b" {
 			t.Fatalf("after moving the endpoint: %q", got)
 		}
 	}
 	l.set(sp)
-	if _, err := askTCP(l.client, "10.96.0.20:80"); !errors.Is(err, syscall.ECONNREFUSED) {
+	if _, err := netnstest.AskTCP(l.client, "10.96.0.20:80"); !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Fatalf("after removing it: %v", err)
 	}
 	l.state.Set(sp.Name.String(), nil)
@@ -280,7 +200,7 @@ func TestRemovingTheLastEndpointRejectsAgainAndAChangeIsLiveAtOnce(t *testing.T)
 		t.Fatal(err)
 	}
 	// A deleted Service's IP is nobody's: no rule answers for it.
-	if _, err := askTCP(l.client, "10.96.0.20:80"); err == nil || errors.Is(err, io.EOF) {
+	if _, err := netnstest.AskTCP(l.client, "10.96.0.20:80"); err == nil || errors.Is(err, io.EOF) {
 		t.Fatalf("deleted Service still answers")
 	}
 }

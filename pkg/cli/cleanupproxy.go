@@ -1,0 +1,29 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/minik8s/minik8s/pkg/proxy"
+)
+
+// newCleanupProxyCommand removes the service proxy's nftables tables, which
+// outlive the agent on purpose (a restart keeps Services answering).
+func newCleanupProxyCommand() *cobra.Command {
+	table := proxy.DefaultTable
+	cmd := &cobra.Command{
+		Use:   "cleanup-proxy",
+		Short: "Remove the service proxy's nftables rules from this node (run after stopping the server or agent)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := proxy.Cleanup(0, table); err != nil {
+				return fmt.Errorf("cleanup-proxy: %w", err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "removed nftables tables ip %s and ip6 %s\n", table, table)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&table, "table", table, "name of the proxy's nftables table")
+	return cmd
+}

@@ -21,7 +21,7 @@ func newAgentCommand() *cobra.Command {
 	var (
 		serverURL, token, dataDir, nodeName, criEndpoint, bridge string
 		kubeletPort                                              int
-		verbose                                                  bool
+		verbose, disableProxy                                    bool
 		logPolicy                                                logs.Policy
 	)
 	cmd := &cobra.Command{
@@ -51,6 +51,7 @@ func newAgentCommand() *cobra.Command {
 				NodeName: nodeName, Dir: dir, REST: rest, ContainerRuntimeEndpoint: criEndpoint,
 				Bridge: bridge, KubeletPort: kubeletPort, Logs: logPolicy, KubeletVersion: version.Get().GitVersion,
 				Logger: log, Extend: kubelet.Extensions, Serve: kubelet.ServeAPI,
+				ProxyREST: kubelet.ProxyREST(serverURL, nodeName, dir), DisableProxy: disableProxy,
 			})
 			if err != nil {
 				return err
@@ -68,6 +69,7 @@ func newAgentCommand() *cobra.Command {
 	f.StringVar(&bridge, "cni-bridge", "cni0", "Linux bridge of the pod network")
 	f.IntVar(&kubeletPort, "kubelet-port", 10250, "port of the node agent's API")
 	addLogFlags(f, &logPolicy)
+	f.BoolVar(&disableProxy, "disable-proxy", false, "do not run the service proxy (another one programs Services on this node)")
 	f.BoolVarP(&verbose, "verbose", "v", false, "log debug messages")
 	return cmd
 }

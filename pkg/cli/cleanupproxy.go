@@ -11,12 +11,15 @@ import (
 // newCleanupProxyCommand removes the service proxy's nftables tables, which
 // outlive the agent on purpose (a restart keeps Services answering).
 func newCleanupProxyCommand() *cobra.Command {
-	table := proxy.DefaultTable
+	var table, bridge string
 	cmd := &cobra.Command{
 		Use:   "cleanup-proxy",
 		Short: "Remove the service proxy's nftables rules from this node (run after stopping the server or agent)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if table == "" {
+				table = proxy.TableFor(bridge)
+			}
 			if err := proxy.Cleanup(0, table); err != nil {
 				return fmt.Errorf("cleanup-proxy: %w", err)
 			}
@@ -24,6 +27,7 @@ func newCleanupProxyCommand() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&table, "table", table, "name of the proxy's nftables table")
+	cmd.Flags().StringVar(&bridge, "cni-bridge", "cni0", "the node's pod bridge, which names its table (minik8s-proxy for cni0, minik8s-proxy-BRIDGE otherwise)")
+	cmd.Flags().StringVar(&table, "table", "", "name of the proxy's nftables table (overrides --cni-bridge)")
 	return cmd
 }

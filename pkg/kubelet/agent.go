@@ -311,7 +311,7 @@ func (a *Agent) newProxy() (*proxy.Proxier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("service proxy client: %w", err)
 	}
-	return proxy.New(proxy.Config{Client: client, NodeName: a.cfg.NodeName, Log: a.log})
+	return proxy.New(proxy.Config{Client: client, NodeName: a.cfg.NodeName, Table: proxy.TableFor(a.cfg.Bridge), Log: a.log})
 }
 
 func waitEither(ctx context.Context, wait func(context.Context) error, errc chan error) error {

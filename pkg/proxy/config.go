@@ -18,6 +18,16 @@ import (
 // DefaultTable is the name of the proxy's nftables table in each family.
 const DefaultTable = "minik8s-proxy"
 
+// TableFor is the table of the node whose pod bridge is bridge: the default
+// one for cni0, and one per bridge otherwise, so that test nodes sharing a
+// host with another node (different bridges) keep their rules apart.
+func TableFor(bridge string) string {
+	if bridge == "" || bridge == "cni0" {
+		return DefaultTable
+	}
+	return DefaultTable + "-" + bridge
+}
+
 // Config configures a Proxier.
 type Config struct {
 	// Client reads Services, EndpointSlices and this node's Node.

@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -39,7 +40,19 @@ func main() {
 	endpoints := flag.Int("endpoints", 10, "endpoints per Service")
 	fulls := flag.Int("full", 3, "full syncs per backend (the median is shown)")
 	changes := flag.Int("changes", 50, "single-endpoint changes per backend")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	backends := flag.String("backends", "netlink,nft -f", "backends to measure")
 	flag.Parse()
+	if *cpuProfile != "" {
+		pf, err := os.Create(*cpuProfile)
+		if err != nil {
+			fatal(err)
+		}
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if os.Geteuid() != 0 {
 		fatal(errors.New("must run as root (it creates a network namespace)"))
 	}
@@ -73,6 +86,9 @@ func main() {
 			{"netlink", &nft.Netlink{NetNS: fd}},
 			{"nft -f", inNetNS{fd: fd, cmd: &nft.Command{}}},
 		} {
+			if !strings.Contains(*backends, b.name) {
+				continue
+			}
 			r, err := run(b.b, n, *endpoints, *fulls, *changes)
 			if err != nil {
 				fatal(fmt.Errorf("%s, %d services: %w", b.name, n, err))

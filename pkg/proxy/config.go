@@ -52,6 +52,10 @@ type Config struct {
 	Sysctl func(name, value string) error
 	// RetryPeriod is the wait after a failed transaction (1s if zero).
 	RetryPeriod time.Duration
+	// FullSyncPeriod is how often the whole table is replaced even without
+	// a failure, repairing rules someone else changed (1h if zero, as
+	// kube-proxy's --sync-period in nftables mode).
+	FullSyncPeriod time.Duration
 	Log         *slog.Logger
 }
 
@@ -65,6 +69,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Table != "" && strings.ContainsAny(c.Table, " \t\n\"") {
 		return fmt.Errorf("proxy: nftables table name %q is not valid", c.Table)
+	}
+	if c.RetryPeriod < 0 || c.FullSyncPeriod < 0 {
+		return errors.New("proxy: the retry and full sync periods must not be negative")
 	}
 	if c.MasqueradeBit < 0 || c.MasqueradeBit > 31 {
 		return fmt.Errorf("proxy: masquerade bit %d is not in 0..31", c.MasqueradeBit)
@@ -96,6 +103,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.RetryPeriod == 0 {
 		c.RetryPeriod = time.Second
+	}
+	if c.FullSyncPeriod == 0 {
+		c.FullSyncPeriod = time.Hour
 	}
 	if c.Log == nil {
 		c.Log = slog.Default()

@@ -186,6 +186,8 @@ func (p *Proxier) Run(ctx context.Context) error {
 	}
 	p.mu.Unlock()
 
+	full := time.NewTicker(p.cfg.FullSyncPeriod)
+	defer full.Stop()
 	var retry <-chan time.Time
 	for {
 		start := time.Now()
@@ -210,6 +212,10 @@ func (p *Proxier) Run(ctx context.Context) error {
 			return nil
 		case <-p.wake:
 		case <-retry:
+		case <-full.C:
+			for _, f := range p.families {
+				f.state.Failed() // the next transaction replaces the table
+			}
 		}
 	}
 }

@@ -56,7 +56,7 @@ type Config struct {
 	// a failure, repairing rules someone else changed (1h if zero, as
 	// kube-proxy's --sync-period in nftables mode).
 	FullSyncPeriod time.Duration
-	Log         *slog.Logger
+	Log            *slog.Logger
 }
 
 // Validate checks the configuration.

@@ -21,7 +21,7 @@ func newAgentCommand() *cobra.Command {
 	var (
 		serverURL, token, dataDir, nodeName, criEndpoint, bridge string
 		kubeletPort                                              int
-		verbose                                                  bool
+		verbose, disableProxy                                    bool
 		logPolicy                                                logs.Policy
 		clusterDNS                                               []string
 		clusterDomain                                            string
@@ -54,6 +54,7 @@ func newAgentCommand() *cobra.Command {
 				Bridge: bridge, KubeletPort: kubeletPort, Logs: logPolicy, KubeletVersion: version.Get().GitVersion,
 				ClusterDNS: clusterDNS, ClusterDomain: clusterDomain,
 				Logger: log, Extend: kubelet.Extensions, Serve: kubelet.ServeAPI,
+				ProxyREST: kubelet.ProxyREST(serverURL, nodeName, dir), DisableProxy: disableProxy,
 			})
 			if err != nil {
 				return err
@@ -73,6 +74,7 @@ func newAgentCommand() *cobra.Command {
 	f.StringSliceVar(&clusterDNS, "cluster-dns", []string{"10.96.0.10"}, "name servers of ClusterFirst pods: the server's kube-dns ClusterIP (empty: pods use the node's resolvers)")
 	f.StringVar(&clusterDomain, "cluster-domain", "cluster.local", "DNS domain of the cluster")
 	addLogFlags(f, &logPolicy)
+	f.BoolVar(&disableProxy, "disable-proxy", false, "do not run the service proxy (another one programs Services on this node)")
 	f.BoolVarP(&verbose, "verbose", "v", false, "log debug messages")
 	return cmd
 }

@@ -23,6 +23,7 @@ func NewRoot() *cobra.Command {
 	root.AddCommand(newControllerManagerCommand())
 	root.AddCommand(newWhyCommand())
 	root.AddCommand(newSimCommand())
+	root.AddCommand(newCleanupProxyCommand())
 	return root
 }
 

@@ -41,6 +41,7 @@ import (
 	"github.com/minik8s/minik8s/pkg/kubelet/runtime"
 	"github.com/minik8s/minik8s/pkg/kubelet/volumes"
 	"github.com/minik8s/minik8s/pkg/memory"
+	"github.com/minik8s/minik8s/pkg/proxy"
 )
 
 // Config configures the agent.
@@ -68,8 +69,13 @@ type Config struct {
 	// Extend lets other packages add to the pod manager (volumes, env, probes…).
 	Extend func(*pods.Config) error
 	// Serve starts the kubelet API (logs, exec, stats) once the runtime is up.
-	Serve  func(ctx context.Context, a *Agent) error
-	Logger *slog.Logger
+	Serve func(ctx context.Context, a *Agent) error
+	// ProxyREST reaches the API server as the service proxy (system:kube-proxy,
+	// which may watch EndpointSlices); nil uses REST.
+	ProxyREST *rest.Config
+	// DisableProxy leaves Services to another proxy on this node.
+	DisableProxy bool
+	Logger       *slog.Logger
 }
 
 // Validate checks the configuration.
@@ -202,6 +208,17 @@ func (a *Agent) Run(ctx context.Context) error {
 		a.log.Info("report node status", "err", err)
 	}
 	go n.Run(ctx)
+	if !a.cfg.DisableProxy {
+		px, err := a.newProxy()
+		if err != nil {
+			return err
+		}
+		go func() {
+			if err := px.Run(ctx); err != nil {
+				errc <- err
+			}
+		}()
+	}
 
 	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events("")})
@@ -285,6 +302,19 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 		return err
 	}
+}
+
+// newProxy builds the node's service proxy with its own identity.
+func (a *Agent) newProxy() (*proxy.Proxier, error) {
+	restCfg := a.cfg.ProxyREST
+	if restCfg == nil {
+		restCfg = a.cfg.REST
+	}
+	client, err := kubernetes.NewForConfig(restCfg)
+	if err != nil {
+		return nil, fmt.Errorf("service proxy client: %w", err)
+	}
+	return proxy.New(proxy.Config{Client: client, NodeName: a.cfg.NodeName, Table: proxy.TableFor(a.cfg.Bridge), Log: a.log})
 }
 
 func waitEither(ctx context.Context, wait func(context.Context) error, errc chan error) error {

@@ -46,6 +46,13 @@ func ServerComponent(env *server.Env) (server.Component, error) {
 	}
 	restCfg := &rest.Config{Host: env.ServerURL, UserAgent: "minik8s-agent/" + name, QPS: 50, Burst: 100,
 		TLSClientConfig: rest.TLSClientConfig{CAData: env.CAPEM, CertData: kp.CertPEM, KeyData: kp.KeyPEM}}
+	// The service proxy runs as kube-proxy does, with upstream's identity.
+	pkp, err := pki.LoadOrIssue(env.CA, filepath.Join(dir, "tls"), "proxy", pki.Leaf{CommonName: ProxyUser, Client: true})
+	if err != nil {
+		return nil, fmt.Errorf("service proxy credentials: %w", err)
+	}
+	proxyCfg := &rest.Config{Host: env.ServerURL, UserAgent: "minik8s-proxy/" + name, QPS: 50, Burst: 100,
+		TLSClientConfig: rest.TLSClientConfig{CAData: env.CAPEM, CertData: pkp.CertPEM, KeyData: pkp.KeyPEM}}
 	a, err := New(Config{
 		NodeName: name, Dir: dir, REST: restCfg,
 		ContainerRuntimeEndpoint: env.Config.Agent.ContainerRuntimeEndpoint,
@@ -58,6 +65,8 @@ func ServerComponent(env *server.Env) (server.Component, error) {
 		Logger:                   env.Logger,
 		Extend:                   Extensions,
 		Serve:                    ServeAPI,
+		ProxyREST:                proxyCfg,
+		DisableProxy:             env.Config.Agent.DisableProxy,
 	})
 	if err != nil {
 		return nil, err
@@ -81,6 +90,9 @@ func (c component) Run(ctx context.Context) error {
 	go labelControlPlane(ctx, c.admin, c.node)
 	return c.a.Run(ctx)
 }
+
+// ProxyUser is the service proxy's user name, bound to system:node-proxier.
+const ProxyUser = "system:kube-proxy"
 
 // controlPlaneLabel marks the server's own node. NodeRestriction forbids a
 // node to give itself a role, so the server sets it with its own credentials

@@ -28,7 +28,8 @@ func Join(ctx context.Context, serverURL, token, nodeName, dir string) (*rest.Co
 	tlsDir := filepath.Join(dir, "tls")
 	caFile := filepath.Join(tlsDir, "ca.crt")
 	if kp, err := pki.Load(tlsDir, "node"); err == nil {
-		if caPEM, err := os.ReadFile(caFile); err == nil && strings.HasSuffix(kp.Cert.Subject.CommonName, ":"+nodeName) {
+		_, perr := pki.Load(tlsDir, "proxy") // credentials from before the proxy: join again
+		if caPEM, err := os.ReadFile(caFile); err == nil && perr == nil && strings.HasSuffix(kp.Cert.Subject.CommonName, ":"+nodeName) {
 			return restConfig(serverURL, nodeName, caPEM, kp.CertPEM, kp.KeyPEM), nil
 		}
 	}
@@ -54,11 +55,34 @@ func Join(ctx context.Context, serverURL, token, nodeName, dir string) (*rest.Co
 	if err := kp.Save(tlsDir, "node"); err != nil {
 		return nil, err
 	}
+	if creds.ProxyCertPEM != "" {
+		pkp := &pki.KeyPair{CertPEM: []byte(creds.ProxyCertPEM), KeyPEM: []byte(creds.ProxyKeyPEM)}
+		if err := pkp.Save(tlsDir, "proxy"); err != nil {
+			return nil, err
+		}
+	}
 	cfg := restConfig(serverURL, nodeName, caPEM, kp.CertPEM, kp.KeyPEM)
 	// A kubeconfig of the node's identity, for debugging with kubectl.
 	_ = kubeconfig.Write(filepath.Join(dir, "node.kubeconfig"), kubeconfig.Spec{Server: serverURL, CAPEM: caPEM,
 		Name: "minik8s-node", CertPEM: kp.CertPEM, KeyPEM: kp.KeyPEM})
 	return cfg, nil
+}
+
+// ProxyREST is the service proxy's API configuration from the credentials
+// Join kept in dir; nil when the server handed out none.
+func ProxyREST(serverURL, nodeName, dir string) *rest.Config {
+	tlsDir := filepath.Join(dir, "tls")
+	kp, err := pki.Load(tlsDir, "proxy")
+	if err != nil {
+		return nil
+	}
+	caPEM, err := os.ReadFile(filepath.Join(tlsDir, "ca.crt"))
+	if err != nil {
+		return nil
+	}
+	cfg := restConfig(serverURL, nodeName, caPEM, kp.CertPEM, kp.KeyPEM)
+	cfg.UserAgent = "minik8s-proxy/" + nodeName
+	return cfg
 }
 
 func restConfig(serverURL, nodeName string, caPEM, certPEM, keyPEM []byte) *rest.Config {

@@ -101,7 +101,13 @@ type AgentOptions struct {
 	KubeletPort int
 	// Logs says when containers' log files are rotated.
 	Logs logs.Policy
+	// DisableProxy leaves Services to another proxy on the local node.
+	DisableProxy bool
 }
+
+// ComponentServiceLB is --disable's name for the service load balancer:
+// type LoadBalancer Services are then left to another implementation.
+const ComponentServiceLB = "servicelb"
 
 // Validate checks the configuration.
 func (c *Config) Validate() error {

@@ -33,6 +33,10 @@ const (
 type NodeCredentials struct {
 	CertPEM string `json:"certPEM"`
 	KeyPEM  string `json:"keyPEM"`
+	// ProxyCertPEM and ProxyKeyPEM are the service proxy's client
+	// certificate (system:kube-proxy), as k3s hands its agents one.
+	ProxyCertPEM string `json:"proxyCertPEM,omitempty"`
+	ProxyKeyPEM  string `json:"proxyKeyPEM,omitempty"`
 }
 
 // JoinToken is the full token agents join with.
@@ -92,8 +96,14 @@ func joinHandlers(ca *pki.KeyPair) map[string]http.Handler {
 				http.Error(w, err.Error(), http.StatusInternalServerError)
 				return
 			}
+			pkp, err := pki.Issue(ca, pki.Leaf{CommonName: "system:kube-proxy", Client: true})
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
 			w.Header().Set("Content-Type", "application/json")
-			_ = json.NewEncoder(w).Encode(NodeCredentials{CertPEM: string(kp.CertPEM), KeyPEM: string(kp.KeyPEM)})
+			_ = json.NewEncoder(w).Encode(NodeCredentials{CertPEM: string(kp.CertPEM), KeyPEM: string(kp.KeyPEM),
+				ProxyCertPEM: string(pkp.CertPEM), ProxyKeyPEM: string(pkp.KeyPEM)})
 		}),
 	}
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/minik8s/minik8s/pkg/controller/resourcequota"
 	"github.com/minik8s/minik8s/pkg/controller/rootca"
 	"github.com/minik8s/minik8s/pkg/controller/serviceaccount"
+	"github.com/minik8s/minik8s/pkg/controller/servicelb"
 	"github.com/minik8s/minik8s/pkg/controller/statefulset"
 	"github.com/minik8s/minik8s/pkg/controller/tainteviction"
 	"github.com/minik8s/minik8s/pkg/controller/ttlafterfinished"
@@ -77,6 +78,7 @@ func Descriptors() []Descriptor {
 		{Name: csrapproving.Name, Aliases: []string{"csrapproving"}, New: newCSRApproving},
 		{Name: csrcleaner.Name, Aliases: []string{"csrcleaner"}, New: newCSRCleaner},
 		{Name: resourcequota.Name, Aliases: []string{"resourcequota"}, New: newResourceQuota},
+		{Name: servicelb.Name, Aliases: []string{"servicelb", "service"}, New: newServiceLB},
 	}
 }
 
@@ -266,4 +268,9 @@ func newResourceQuota(cc ControllerContext) (Runnable, error) {
 		Pods: cc.Informers.Core().V1().Pods(), Services: cc.Informers.Core().V1().Services(),
 		Claims: cc.Informers.Core().V1().PersistentVolumeClaims(), Counted: counted, Metadata: cc.Metadata,
 		Mapper: cc.RESTMapper, SyncPeriod: resourcequota.DefaultSyncPeriod, Workers: 5, Log: cc.Log})
+}
+
+func newServiceLB(cc ControllerContext) (Runnable, error) {
+	return servicelb.New(servicelb.Config{Client: cc.Client, Services: cc.Informers.Core().V1().Services(),
+		Nodes: cc.Informers.Core().V1().Nodes(), Recorder: cc.Recorder("service-controller"), Workers: 2, Log: cc.Log})
 }

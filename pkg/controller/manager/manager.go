@@ -24,6 +24,7 @@ import (
 	"k8s.io/client-go/tools/events"
 	metricsclientset "k8s.io/metrics/pkg/client/clientset/versioned"
 
+	"github.com/minik8s/minik8s/pkg/controller/servicelb"
 	"github.com/minik8s/minik8s/pkg/server"
 )
 
@@ -40,10 +41,20 @@ type Manager struct {
 	log      *slog.Logger
 }
 
+// disabled is --disable-controllers, plus the service load balancer under
+// --disable servicelb.
+func disabled(c *server.Config) []string {
+	out := append([]string{}, c.DisableControllers...)
+	if c.Disabled(server.ComponentServiceLB) {
+		out = append(out, servicelb.Name)
+	}
+	return out
+}
+
 // Factory builds the manager from the server's loopback credentials.
 func Factory(env *server.Env) (server.Component, error) {
 	cfg := Config{ClusterCIDR: env.Config.ClusterCIDR, NodeCIDRMaskSize: 24, ServiceCIDR: env.Config.ServiceCIDR,
-		CAPEM: env.CAPEM, CA: env.CA, Disabled: env.Config.DisableControllers, TerminatedPodGCThreshold: env.Config.TerminatedPodGCThreshold,
+		CAPEM: env.CAPEM, CA: env.CA, Disabled: disabled(env.Config), TerminatedPodGCThreshold: env.Config.TerminatedPodGCThreshold,
 		NodeMonitorPeriod: env.Config.NodeMonitorPeriod, NodeMonitorGracePeriod: env.Config.NodeMonitorGracePeriod,
 		HPASyncPeriod: env.Config.HPASyncPeriod}
 	return New(env.Loopback, cfg, env.Logger.With("component", "controller-manager"))

@@ -11,6 +11,7 @@ import (
 	"github.com/minik8s/minik8s/pkg/controller/daemonset"
 	"github.com/minik8s/minik8s/pkg/controller/deployment"
 	"github.com/minik8s/minik8s/pkg/controller/disruption"
+	"github.com/minik8s/minik8s/pkg/controller/ephemeralvolume"
 	"github.com/minik8s/minik8s/pkg/controller/garbagecollector"
 	"github.com/minik8s/minik8s/pkg/controller/job"
 	"github.com/minik8s/minik8s/pkg/controller/namespace"
@@ -18,6 +19,8 @@ import (
 	"github.com/minik8s/minik8s/pkg/controller/nodelifecycle"
 	"github.com/minik8s/minik8s/pkg/controller/podautoscaler"
 	"github.com/minik8s/minik8s/pkg/controller/podgc"
+	"github.com/minik8s/minik8s/pkg/controller/pvcprotection"
+	"github.com/minik8s/minik8s/pkg/controller/pvprotection"
 	"github.com/minik8s/minik8s/pkg/controller/replicaset"
 	"github.com/minik8s/minik8s/pkg/controller/replication"
 	"github.com/minik8s/minik8s/pkg/controller/rootca"
@@ -61,6 +64,9 @@ func Descriptors() []Descriptor {
 		{Name: tainteviction.Name, New: newTaintEviction},
 		{Name: disruption.Name, Aliases: []string{"disruption"}, New: newDisruption},
 		{Name: podautoscaler.Name, Aliases: []string{"horizontalpodautoscaling"}, New: newHorizontalPodAutoscaler},
+		{Name: ephemeralvolume.Name, Aliases: []string{"ephemeral-volume"}, New: newEphemeralVolume},
+		{Name: pvcprotection.Name, Aliases: []string{"pvc-protection"}, New: newPVCProtection},
+		{Name: pvprotection.Name, Aliases: []string{"pv-protection"}, New: newPVProtection},
 	}
 }
 
@@ -192,4 +198,18 @@ func newHorizontalPodAutoscaler(cc ControllerContext) (Runnable, error) {
 		Pods: cc.Informers.Core().V1().Pods(), Scales: cc.Scales, Mapper: cc.RESTMapper,
 		Metrics: podautoscaler.ResourceMetrics{Client: cc.ResourceMetrics}, Recorder: cc.Recorder("horizontal-pod-autoscaler"),
 		SyncPeriod: cc.Config.HPASyncPeriod, Workers: 5, Log: cc.Log})
+}
+
+func newEphemeralVolume(cc ControllerContext) (Runnable, error) {
+	return ephemeralvolume.New(ephemeralvolume.Config{Client: cc.Client, Pods: cc.Informers.Core().V1().Pods(),
+		Claims: cc.Informers.Core().V1().PersistentVolumeClaims(), Recorder: cc.Recorder("ephemeral_volume"), Workers: 1, Log: cc.Log})
+}
+
+func newPVCProtection(cc ControllerContext) (Runnable, error) {
+	return pvcprotection.New(pvcprotection.Config{Client: cc.Client, Claims: cc.Informers.Core().V1().PersistentVolumeClaims(),
+		Pods: cc.Informers.Core().V1().Pods(), Workers: 1, Log: cc.Log})
+}
+
+func newPVProtection(cc ControllerContext) (Runnable, error) {
+	return pvprotection.New(pvprotection.Config{Client: cc.Client, Volumes: cc.Informers.Core().V1().PersistentVolumes(), Workers: 1, Log: cc.Log})
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/minik8s/minik8s/pkg/controller/namespace"
 	"github.com/minik8s/minik8s/pkg/controller/nodeipam"
 	"github.com/minik8s/minik8s/pkg/controller/nodelifecycle"
+	"github.com/minik8s/minik8s/pkg/controller/persistentvolume"
 	"github.com/minik8s/minik8s/pkg/controller/podautoscaler"
 	"github.com/minik8s/minik8s/pkg/controller/podgc"
 	"github.com/minik8s/minik8s/pkg/controller/pvcprotection"
@@ -67,6 +68,7 @@ func Descriptors() []Descriptor {
 		{Name: ephemeralvolume.Name, Aliases: []string{"ephemeral-volume"}, New: newEphemeralVolume},
 		{Name: pvcprotection.Name, Aliases: []string{"pvc-protection"}, New: newPVCProtection},
 		{Name: pvprotection.Name, Aliases: []string{"pv-protection"}, New: newPVProtection},
+		{Name: persistentvolume.Name, Aliases: []string{"persistentvolume-binder"}, New: newPersistentVolumeBinder},
 	}
 }
 
@@ -212,4 +214,10 @@ func newPVCProtection(cc ControllerContext) (Runnable, error) {
 
 func newPVProtection(cc ControllerContext) (Runnable, error) {
 	return pvprotection.New(pvprotection.Config{Client: cc.Client, Volumes: cc.Informers.Core().V1().PersistentVolumes(), Workers: 1, Log: cc.Log})
+}
+
+func newPersistentVolumeBinder(cc ControllerContext) (Runnable, error) {
+	return persistentvolume.New(persistentvolume.Config{Client: cc.Client, Volumes: cc.Informers.Core().V1().PersistentVolumes(),
+		Claims: cc.Informers.Core().V1().PersistentVolumeClaims(), Classes: cc.Informers.Storage().V1().StorageClasses(),
+		Pods: cc.Informers.Core().V1().Pods(), Recorder: cc.Recorder("persistentvolume-controller"), Workers: 1, Log: cc.Log})
 }

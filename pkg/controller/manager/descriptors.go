@@ -28,6 +28,7 @@ import (
 	"github.com/minik8s/minik8s/pkg/controller/serviceaccount"
 	"github.com/minik8s/minik8s/pkg/controller/statefulset"
 	"github.com/minik8s/minik8s/pkg/controller/tainteviction"
+	"github.com/minik8s/minik8s/pkg/controller/ttl"
 	"github.com/minik8s/minik8s/pkg/controller/ttlafterfinished"
 )
 
@@ -69,6 +70,7 @@ func Descriptors() []Descriptor {
 		{Name: pvcprotection.Name, Aliases: []string{"pvc-protection"}, New: newPVCProtection},
 		{Name: pvprotection.Name, Aliases: []string{"pv-protection"}, New: newPVProtection},
 		{Name: persistentvolume.Name, Aliases: []string{"persistentvolume-binder"}, New: newPersistentVolumeBinder},
+		{Name: ttl.Name, Aliases: []string{"ttl"}, New: newTTL},
 	}
 }
 
@@ -220,4 +222,8 @@ func newPersistentVolumeBinder(cc ControllerContext) (Runnable, error) {
 	return persistentvolume.New(persistentvolume.Config{Client: cc.Client, Volumes: cc.Informers.Core().V1().PersistentVolumes(),
 		Claims: cc.Informers.Core().V1().PersistentVolumeClaims(), Classes: cc.Informers.Storage().V1().StorageClasses(),
 		Pods: cc.Informers.Core().V1().Pods(), Recorder: cc.Recorder("persistentvolume-controller"), Workers: 1, Log: cc.Log})
+}
+
+func newTTL(cc ControllerContext) (Runnable, error) {
+	return ttl.New(ttl.Config{Client: cc.Client, Nodes: cc.Informers.Core().V1().Nodes(), Workers: 1, Log: cc.Log})
 }

@@ -14,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/scheme"
 
@@ -52,7 +51,7 @@ func Factory(env *server.Env) (server.Component, error) {
 	cfg := Config{ClusterCIDR: env.Config.ClusterCIDR, NodeCIDRMaskSize: 24, ServiceCIDR: env.Config.ServiceCIDR,
 		CAPEM: env.CAPEM, Disabled: env.Config.DisableControllers, TerminatedPodGCThreshold: env.Config.TerminatedPodGCThreshold,
 		NodeMonitorPeriod: env.Config.NodeMonitorPeriod, NodeMonitorGracePeriod: env.Config.NodeMonitorGracePeriod,
-		HPASyncPeriod: env.Config.HPASyncPeriod, LeaderElect: !env.Config.DisableLeaderElection, Identity: identity()}
+		HPASyncPeriod: env.Config.HPASyncPeriod, LeaderElect: !env.Config.DisableLeaderElection, Identity: identity(env.ServerURL)}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -116,14 +115,17 @@ func campaign(ctx context.Context, client kubernetes.Interface, cfg Config, work
 	}
 }
 
-// identity names this server in the Lease: host name and a random suffix,
-// as upstream's controller manager does.
-func identity() string {
+// identity names this server in the Lease: host name and API server address,
+// as the scheduler's. Upstream adds a random suffix instead; a stable name lets
+// a server restarted after a crash take its own Lease back at once rather than
+// wait for it to expire, and two servers of one cluster differ in one or the
+// other.
+func identity(serverURL string) string {
 	host, err := os.Hostname()
 	if err != nil || host == "" {
 		host = "minik8s"
 	}
-	return host + "_" + uuid.NewString()
+	return host + "_" + serverURL
 }
 
 // run is Run for any list of controllers, so tests can give their own. rc,

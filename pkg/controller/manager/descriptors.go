@@ -30,6 +30,7 @@ import (
 	"github.com/minik8s/minik8s/pkg/controller/tainteviction"
 	"github.com/minik8s/minik8s/pkg/controller/ttl"
 	"github.com/minik8s/minik8s/pkg/controller/ttlafterfinished"
+	"github.com/minik8s/minik8s/pkg/controller/vacprotection"
 )
 
 // Descriptor is one controller the manager can run.
@@ -71,6 +72,7 @@ func Descriptors() []Descriptor {
 		{Name: pvprotection.Name, Aliases: []string{"pv-protection"}, New: newPVProtection},
 		{Name: persistentvolume.Name, Aliases: []string{"persistentvolume-binder"}, New: newPersistentVolumeBinder},
 		{Name: ttl.Name, Aliases: []string{"ttl"}, New: newTTL},
+		{Name: vacprotection.Name, New: newVACProtection},
 	}
 }
 
@@ -226,4 +228,9 @@ func newPersistentVolumeBinder(cc ControllerContext) (Runnable, error) {
 
 func newTTL(cc ControllerContext) (Runnable, error) {
 	return ttl.New(ttl.Config{Client: cc.Client, Nodes: cc.Informers.Core().V1().Nodes(), Workers: 1, Log: cc.Log})
+}
+
+func newVACProtection(cc ControllerContext) (Runnable, error) {
+	return vacprotection.New(vacprotection.Config{Client: cc.Client, Classes: cc.Informers.Storage().V1().VolumeAttributesClasses(),
+		Volumes: cc.Informers.Core().V1().PersistentVolumes(), Claims: cc.Informers.Core().V1().PersistentVolumeClaims(), Workers: 1, Log: cc.Log})
 }

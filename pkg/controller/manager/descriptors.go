@@ -26,6 +26,7 @@ import (
 	"github.com/minik8s/minik8s/pkg/controller/replication"
 	"github.com/minik8s/minik8s/pkg/controller/rootca"
 	"github.com/minik8s/minik8s/pkg/controller/serviceaccount"
+	"github.com/minik8s/minik8s/pkg/controller/servicecidr"
 	"github.com/minik8s/minik8s/pkg/controller/statefulset"
 	"github.com/minik8s/minik8s/pkg/controller/tainteviction"
 	"github.com/minik8s/minik8s/pkg/controller/ttl"
@@ -73,6 +74,7 @@ func Descriptors() []Descriptor {
 		{Name: persistentvolume.Name, Aliases: []string{"persistentvolume-binder"}, New: newPersistentVolumeBinder},
 		{Name: ttl.Name, Aliases: []string{"ttl"}, New: newTTL},
 		{Name: vacprotection.Name, New: newVACProtection},
+		{Name: servicecidr.Name, New: newServiceCIDR},
 	}
 }
 
@@ -233,4 +235,9 @@ func newTTL(cc ControllerContext) (Runnable, error) {
 func newVACProtection(cc ControllerContext) (Runnable, error) {
 	return vacprotection.New(vacprotection.Config{Client: cc.Client, Classes: cc.Informers.Storage().V1().VolumeAttributesClasses(),
 		Volumes: cc.Informers.Core().V1().PersistentVolumes(), Claims: cc.Informers.Core().V1().PersistentVolumeClaims(), Workers: 1, Log: cc.Log})
+}
+
+func newServiceCIDR(cc ControllerContext) (Runnable, error) {
+	return servicecidr.New(servicecidr.Config{Client: cc.Client, ServiceCIDRs: cc.Informers.Networking().V1().ServiceCIDRs(),
+		IPAddresses: cc.Informers.Networking().V1().IPAddresses(), Services: cc.Informers.Core().V1().Services(), Workers: 1, Log: cc.Log})
 }

@@ -2,9 +2,11 @@ package manager
 
 import (
 	"context"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"time"
+	"k8s.io/apiserver/pkg/admission/plugin/policy/validating"
+	"k8s.io/apiserver/pkg/cel/openapi/resolver"
 
 	"github.com/minik8s/minik8s/pkg/controller/clusterroleaggregation"
 	"github.com/minik8s/minik8s/pkg/controller/cronjob"
@@ -32,6 +34,7 @@ import (
 	"github.com/minik8s/minik8s/pkg/controller/ttl"
 	"github.com/minik8s/minik8s/pkg/controller/ttlafterfinished"
 	"github.com/minik8s/minik8s/pkg/controller/vacprotection"
+	"github.com/minik8s/minik8s/pkg/controller/vapstatus"
 )
 
 // Descriptor is one controller the manager can run.
@@ -75,6 +78,7 @@ func Descriptors() []Descriptor {
 		{Name: ttl.Name, Aliases: []string{"ttl"}, New: newTTL},
 		{Name: vacprotection.Name, New: newVACProtection},
 		{Name: servicecidr.Name, New: newServiceCIDR},
+		{Name: vapstatus.Name, New: newVAPStatus},
 	}
 }
 
@@ -240,4 +244,11 @@ func newVACProtection(cc ControllerContext) (Runnable, error) {
 func newServiceCIDR(cc ControllerContext) (Runnable, error) {
 	return servicecidr.New(servicecidr.Config{Client: cc.Client, ServiceCIDRs: cc.Informers.Networking().V1().ServiceCIDRs(),
 		IPAddresses: cc.Informers.Networking().V1().IPAddresses(), Services: cc.Informers.Core().V1().Services(), Workers: 1, Log: cc.Log})
+}
+
+func newVAPStatus(cc ControllerContext) (Runnable, error) {
+	// Schemas come from the API server's /openapi/v3, built-in and custom kinds alike.
+	checker := &validating.TypeChecker{SchemaResolver: &resolver.ClientDiscoveryResolver{Discovery: cc.Client.Discovery()}, RestMapper: cc.RESTMapper}
+	return vapstatus.New(vapstatus.Config{Client: cc.Client, Policies: cc.Informers.Admissionregistration().V1().ValidatingAdmissionPolicies(),
+		Checker: checker, Workers: 1, Log: cc.Log})
 }

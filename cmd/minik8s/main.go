@@ -9,6 +9,7 @@ import (
 
 	"github.com/minik8s/minik8s/pkg/cli"
 	"github.com/minik8s/minik8s/pkg/controller/manager"
+	"github.com/minik8s/minik8s/pkg/dns"
 	"github.com/minik8s/minik8s/pkg/kubelet"
 	"github.com/minik8s/minik8s/pkg/scheduler"
 	"github.com/minik8s/minik8s/pkg/server"
@@ -20,6 +21,7 @@ func main() {
 	server.RegisterComponent(scheduler.ServerComponent)
 	server.RegisterComponent(kubelet.ServerComponent)
 	server.RegisterComponent(sim.ServerComponent)
+	server.RegisterComponent(dns.ServerComponent)
 	if err := cli.NewRoot().Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "Error:", err)
 		os.Exit(1)

@@ -23,6 +23,8 @@ func newAgentCommand() *cobra.Command {
 		kubeletPort                                              int
 		verbose                                                  bool
 		logPolicy                                                logs.Policy
+		clusterDNS                                               []string
+		clusterDomain                                            string
 	)
 	cmd := &cobra.Command{
 		Use:   "agent --server URL --token TOKEN",
@@ -50,6 +52,7 @@ func newAgentCommand() *cobra.Command {
 			a, err := kubelet.New(kubelet.Config{
 				NodeName: nodeName, Dir: dir, REST: rest, ContainerRuntimeEndpoint: criEndpoint,
 				Bridge: bridge, KubeletPort: kubeletPort, Logs: logPolicy, KubeletVersion: version.Get().GitVersion,
+				ClusterDNS: clusterDNS, ClusterDomain: clusterDomain,
 				Logger: log, Extend: kubelet.Extensions, Serve: kubelet.ServeAPI,
 			})
 			if err != nil {
@@ -67,6 +70,8 @@ func newAgentCommand() *cobra.Command {
 	f.StringVar(&criEndpoint, "container-runtime-endpoint", "", "CRI socket of an existing runtime; empty runs containerd")
 	f.StringVar(&bridge, "cni-bridge", "cni0", "Linux bridge of the pod network")
 	f.IntVar(&kubeletPort, "kubelet-port", 10250, "port of the node agent's API")
+	f.StringSliceVar(&clusterDNS, "cluster-dns", []string{"10.96.0.10"}, "name servers of ClusterFirst pods: the server's kube-dns ClusterIP (empty: pods use the node's resolvers)")
+	f.StringVar(&clusterDomain, "cluster-domain", "cluster.local", "DNS domain of the cluster")
 	addLogFlags(f, &logPolicy)
 	f.BoolVarP(&verbose, "verbose", "v", false, "log debug messages")
 	return cmd

@@ -210,7 +210,10 @@ func (a *Agent) Run(ctx context.Context) error {
 
 	a.Options = &runtime.Options{
 		NodeName: a.cfg.NodeName, LogRoot: filepath.Join(a.cfg.Dir, "logs", "pods"), CgroupDriver: cgroupDriver,
-		ClusterDNS: a.cfg.ClusterDNS, ClusterDomain: a.cfg.ClusterDomain,
+		ClusterDNS: a.cfg.ClusterDNS, ClusterDomain: a.cfg.ClusterDomain, ResolvConf: runtime.HostResolvConf(),
+		DNSWarning: func(pod *corev1.Pod, w runtime.DNSWarning) {
+			recorder.Event(pod, corev1.EventTypeWarning, w.Reason, w.Message)
+		},
 	}
 	// Services, for the service-link environment variables.
 	svcFactory := informers.NewSharedInformerFactory(client, 0)

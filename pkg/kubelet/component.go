@@ -40,6 +40,10 @@ func ServerComponent(env *server.Env) (server.Component, error) {
 	if err != nil {
 		return nil, fmt.Errorf("node credentials: %w", err)
 	}
+	dnsIP, err := env.Config.ClusterDNSIP()
+	if err != nil {
+		return nil, err
+	}
 	restCfg := &rest.Config{Host: env.ServerURL, UserAgent: "minik8s-agent/" + name, QPS: 50, Burst: 100,
 		TLSClientConfig: rest.TLSClientConfig{CAData: env.CAPEM, CertData: kp.CertPEM, KeyData: kp.KeyPEM}}
 	a, err := New(Config{
@@ -49,6 +53,7 @@ func ServerComponent(env *server.Env) (server.Component, error) {
 		KubeletPort:              env.Config.Agent.KubeletPort,
 		Logs:                     env.Config.Agent.Logs,
 		ClusterDomain:            env.Config.ClusterDomain,
+		ClusterDNS:               []string{dnsIP.String()},
 		KubeletVersion:           version.Get().GitVersion,
 		Logger:                   env.Logger,
 		Extend:                   Extensions,

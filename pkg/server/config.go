@@ -40,6 +40,16 @@ type Config struct {
 	ClusterCIDR string
 	// ClusterDomain is the DNS suffix of Services.
 	ClusterDomain string
+	// ClusterDNS is the kube-dns Service's ClusterIP, the pods' name server;
+	// empty is the tenth address of ServiceCIDR (10.96.0.10), as kubeadm and k3s.
+	ClusterDNS string
+	// ClusterDNSPort is where the cluster DNS listens, on the node's address
+	// and on loopback; the kube-dns endpoints point there.
+	ClusterDNSPort int
+	// Disable names packaged components not to run, as k3s' --disable does:
+	// "coredns" turns the cluster DNS off (the kube-dns Service is then left
+	// to another implementation).
+	Disable []string
 	// DisableControllers names controllers not to run (upstream's names).
 	DisableControllers []string
 	// TerminatedPodGCThreshold is how many terminated pods may exist before the
@@ -114,7 +124,63 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("invalid CIDR %q: %w", cidr, err)
 		}
 	}
+	if c.ClusterDNSPort < 0 || c.ClusterDNSPort > 65535 {
+		return fmt.Errorf("--cluster-dns-port %d is out of range", c.ClusterDNSPort)
+	}
+	if _, err := c.ClusterDNSIP(); err != nil {
+		return err
+	}
+	for _, d := range c.Disable {
+		if !disableable[d] {
+			return fmt.Errorf("--disable: unknown component %q (use coredns, servicelb, traefik, local-storage, metrics-server or runtimes)", d)
+		}
+	}
 	return nil
+}
+
+// disableable are the names k3s' --disable knows; those minik8s does not
+// package are accepted and change nothing, so k3s command lines work.
+var disableable = map[string]bool{"coredns": true, "servicelb": true, "traefik": true, "local-storage": true,
+	"metrics-server": true, "runtimes": true}
+
+// Disabled reports whether --disable names the component.
+func (c *Config) Disabled(name string) bool {
+	for _, d := range c.Disable {
+		if d == name {
+			return true
+		}
+	}
+	return false
+}
+
+// ClusterDNSIP is the kube-dns ClusterIP: --cluster-dns, else the tenth
+// address of the service CIDR.
+func (c *Config) ClusterDNSIP() (net.IP, error) {
+	_, cidr, err := net.ParseCIDR(c.ServiceCIDR)
+	if err != nil {
+		return nil, fmt.Errorf("invalid CIDR %q: %w", c.ServiceCIDR, err)
+	}
+	if c.ClusterDNS != "" {
+		ip := net.ParseIP(c.ClusterDNS)
+		if ip == nil || !cidr.Contains(ip) {
+			return nil, fmt.Errorf("--cluster-dns %q is not an address in the service CIDR %s", c.ClusterDNS, c.ServiceCIDR)
+		}
+		return ip, nil
+	}
+	ip := make(net.IP, len(cidr.IP))
+	copy(ip, cidr.IP)
+	carry := 10
+	for i := len(ip) - 1; i >= 0 && carry > 0; i-- {
+		v := int(ip[i]) + carry
+		ip[i], carry = byte(v), v>>8
+	}
+	if !cidr.Contains(ip) {
+		return nil, fmt.Errorf("the service CIDR %s is too small for the cluster DNS address", c.ServiceCIDR)
+	}
+	if ip4 := ip.To4(); ip4 != nil {
+		ip = ip4
+	}
+	return ip, nil
 }
 
 // paths under the data dir.

@@ -66,6 +66,9 @@ type Env struct {
 	CA        *pki.KeyPair
 	// Metrics is the API server's registry: components' metrics appear on /metrics.
 	Metrics prometheus.Registerer
+	// AdvertiseAddress is the address other machines and pods reach this
+	// host at (nil when it has none but loopback).
+	AdvertiseAddress net.IP
 }
 
 var (
@@ -236,6 +239,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 
 	env := &Env{
 		Config: &cfg, Logger: log, ServerURL: url, CAPEM: crt.ca.CertPEM, Token: token, CA: crt.ca, Metrics: api.MetricsRegistry(),
+		AdvertiseAddress: advertiseAddress(cfg.BindAddress),
 		Loopback: &rest.Config{Host: url, TLSClientConfig: rest.TLSClientConfig{CAData: crt.ca.CertPEM,
 			CertData: crt.loopback.CertPEM, KeyData: crt.loopback.KeyPEM}, QPS: 500, Burst: 1000, UserAgent: "minik8s"},
 	}

@@ -227,7 +227,7 @@ func TestSuspendedJobCreatesNoPodsUntilResumed(t *testing.T) {
 	s := framework.NewSession(t, cluster, framework.KubectlPath(t, ""))
 	cs := cluster.Client(t)
 	ctx := ctxT(t)
-	s.Apply(jobManifest("later", "no-such-node-"+s.Namespace, "  parallelism: 2\n  completions: 2\n  suspend: true"))
+	s.Apply(jobManifest("later", "no-such-node", "  parallelism: 2\n  completions: 2\n  suspend: true"))
 	framework.Eventually(t, 30*time.Second, func() error {
 		j, err := cs.BatchV1().Jobs(s.Namespace).Get(ctx, "later", metav1.GetOptions{})
 		if err != nil {
@@ -272,7 +272,7 @@ func TestFinishedJobIsDeletedAfterItsTTL(t *testing.T) {
 	s := framework.NewSession(t, cluster, framework.KubectlPath(t, ""))
 	cs := cluster.Client(t)
 	ctx := ctxT(t)
-	s.Apply(jobManifest("brief", "no-such-node-"+s.Namespace, "  ttlSecondsAfterFinished: 0"))
+	s.Apply(jobManifest("brief", "no-such-node", "  ttlSecondsAfterFinished: 0"))
 	var pods []corev1.Pod
 	framework.Eventually(t, 30*time.Second, func() error {
 		if pods = jobPods(t, ctx, cs, s.Namespace, "brief"); len(pods) != 1 {

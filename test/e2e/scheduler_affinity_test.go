@@ -89,13 +89,19 @@ func TestSchedulerAntiAffinityAndZoneSpread(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		for _, e := range evs.Items {
-			if e.Reason == "FailedScheduling" && e.Type == corev1.EventTypeWarning {
-				t.Logf("%s: FailedScheduling: %s", pending, e.Message)
-				return check(e.Message)
+		// An attempt made while a node was still tainted not-ready leaves an
+		// event of its own: the newest one tells the pod's state.
+		var latest *corev1.Event
+		for i, e := range evs.Items {
+			if e.Reason == "FailedScheduling" && e.Type == corev1.EventTypeWarning &&
+				(latest == nil || eventTime(&e).After(eventTime(latest))) {
+				latest = &evs.Items[i]
 			}
 		}
-		return fmt.Errorf("no FailedScheduling event for %s", pending)
+		if latest == nil {
+			return fmt.Errorf("no FailedScheduling event for %s", pending)
+		}
+		return check(latest.Message)
 	})
 	out := s.Run("describe", "pod", pending)
 	framework.Contains(t, out, "FailedScheduling", "node(s) didn't match pod anti-affinity rules")
@@ -231,4 +237,16 @@ func countNodes(t *testing.T, ctx context.Context, cs kubernetes.Interface) int 
 		t.Fatal(err)
 	}
 	return len(nodes.Items)
+}
+
+// eventTime is when an event last happened, whichever API wrote it.
+func eventTime(e *corev1.Event) time.Time {
+	switch {
+	case e.Series != nil:
+		return e.Series.LastObservedTime.Time
+	case !e.LastTimestamp.IsZero():
+		return e.LastTimestamp.Time
+	default:
+		return e.EventTime.Time
+	}
 }

@@ -13,6 +13,9 @@ import (
 	"github.com/minik8s/minik8s/pkg/controller/daemonset"
 	"github.com/minik8s/minik8s/pkg/controller/deployment"
 	"github.com/minik8s/minik8s/pkg/controller/disruption"
+	"github.com/minik8s/minik8s/pkg/controller/endpoints"
+	"github.com/minik8s/minik8s/pkg/controller/endpointslice"
+	"github.com/minik8s/minik8s/pkg/controller/endpointslicemirroring"
 	"github.com/minik8s/minik8s/pkg/controller/ephemeralvolume"
 	"github.com/minik8s/minik8s/pkg/controller/garbagecollector"
 	"github.com/minik8s/minik8s/pkg/controller/job"
@@ -63,6 +66,9 @@ func Descriptors() []Descriptor {
 		{Name: statefulset.Name, Aliases: []string{"statefulset"}, New: newStatefulSet},
 		{Name: daemonset.Name, Aliases: []string{"daemonset"}, New: newDaemonSet},
 		{Name: clusterroleaggregation.Name, Aliases: []string{"clusterrole-aggregation"}, New: newClusterRoleAggregation},
+		{Name: endpoints.Name, Aliases: []string{"endpoint"}, New: newEndpoints},
+		{Name: endpointslice.Name, Aliases: []string{"endpointslice"}, New: newEndpointSlice},
+		{Name: endpointslicemirroring.Name, Aliases: []string{"endpointslicemirroring"}, New: newEndpointSliceMirroring},
 		{Name: job.Name, Aliases: []string{"job"}, New: newJob},
 		{Name: cronjob.Name, Aliases: []string{"cronjob"}, New: newCronJob},
 		{Name: ttlafterfinished.Name, Aliases: []string{"ttl-after-finished"}, New: newTTLAfterFinished},
@@ -160,6 +166,25 @@ func newGarbageCollector(cc ControllerContext) (Runnable, error) {
 
 func newClusterRoleAggregation(cc ControllerContext) (Runnable, error) {
 	return clusterroleaggregation.New(cc.Client, cc.Informers.Rbac().V1().ClusterRoles(), cc.Log), nil
+}
+
+func newEndpoints(cc ControllerContext) (Runnable, error) {
+	return endpoints.New(endpoints.Config{Client: cc.Client, Services: cc.Informers.Core().V1().Services(),
+		Pods: cc.Informers.Core().V1().Pods(), Endpoints: cc.Informers.Core().V1().Endpoints(),
+		Recorder: cc.Recorder("endpoint-controller"), Workers: 5, Log: cc.Log})
+}
+
+func newEndpointSlice(cc ControllerContext) (Runnable, error) {
+	return endpointslice.New(endpointslice.Config{Client: cc.Client, Services: cc.Informers.Core().V1().Services(),
+		Pods: cc.Informers.Core().V1().Pods(), Nodes: cc.Informers.Core().V1().Nodes(),
+		EndpointSlices: cc.Informers.Discovery().V1().EndpointSlices(), Recorder: cc.Recorder("endpoint-slice-controller"),
+		Workers: 5, Log: cc.Log})
+}
+
+func newEndpointSliceMirroring(cc ControllerContext) (Runnable, error) {
+	return endpointslicemirroring.New(endpointslicemirroring.Config{Client: cc.Client, Endpoints: cc.Informers.Core().V1().Endpoints(),
+		EndpointSlices: cc.Informers.Discovery().V1().EndpointSlices(), Services: cc.Informers.Core().V1().Services(),
+		Recorder: cc.Recorder("endpoint-slice-mirroring-controller"), Workers: 5, Log: cc.Log})
 }
 
 func newJob(cc ControllerContext) (Runnable, error) {

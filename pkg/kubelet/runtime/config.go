@@ -24,8 +24,12 @@ type Options struct {
 	// ClusterDNS are the DNS servers of ClusterFirst pods; empty falls back to the host's.
 	ClusterDNS    []string
 	ClusterDomain string
-	// ResolvConf is the host's resolver configuration for dnsPolicy Default.
+	// ResolvConf is the host's resolver configuration for dnsPolicy Default
+	// (empty: /etc/resolv.conf).
 	ResolvConf string
+	// DNSWarning, when set, records what PodDNS had to cut from a pod's
+	// resolver configuration (upstream's DNSConfigForming events).
+	DNSWarning func(pod *corev1.Pod, w DNSWarning)
 }
 
 // PodLogDir is where a pod's container logs live, as upstream lays them out.
@@ -206,74 +210,20 @@ func (o *Options) podCgroupParent(pod *corev1.Pod) string {
 	return "/kubepods/besteffort/pod" + uid
 }
 
-// dnsConfig applies the pod's dnsPolicy and dnsConfig.
+// dnsConfig applies the pod's dnsPolicy and dnsConfig (see PodDNS); the
+// limits it had to apply are reported through DNSWarning.
 func (o *Options) dnsConfig(pod *corev1.Pod) (*runtimeapi.DNSConfig, error) {
-	policy := pod.Spec.DNSPolicy
-	if policy == "" {
-		policy = corev1.DNSClusterFirst
+	host, err := o.hostDNS()
+	if err != nil {
+		return nil, err
 	}
-	if policy == corev1.DNSClusterFirst && pod.Spec.HostNetwork {
-		policy = corev1.DNSDefault
-	}
-	if policy == corev1.DNSClusterFirstWithHostNet {
-		policy = corev1.DNSClusterFirst
-	}
-	cfg := &runtimeapi.DNSConfig{}
-	switch policy {
-	case corev1.DNSNone:
-	case corev1.DNSClusterFirst:
-		if len(o.ClusterDNS) == 0 {
-			host, err := readResolvConf(o.ResolvConf)
-			if err != nil {
-				return nil, err
-			}
-			cfg = host
-			break
+	cfg, warnings := PodDNS(pod, o.ClusterDNS, o.ClusterDomain, host)
+	if o.DNSWarning != nil {
+		for _, w := range warnings {
+			o.DNSWarning(pod, w)
 		}
-		d := o.ClusterDomain
-		cfg.Servers = append(cfg.Servers, o.ClusterDNS...)
-		cfg.Searches = []string{pod.Namespace + ".svc." + d, "svc." + d, d}
-		cfg.Options = []string{"ndots:5"}
-		if host, err := readResolvConf(o.ResolvConf); err == nil {
-			cfg.Searches = append(cfg.Searches, host.Searches...)
-		}
-	default:
-		host, err := readResolvConf(o.ResolvConf)
-		if err != nil {
-			return nil, err
-		}
-		cfg = host
-	}
-	if dc := pod.Spec.DNSConfig; dc != nil {
-		cfg.Servers = appendUnique(cfg.Servers, dc.Nameservers...)
-		cfg.Searches = appendUnique(cfg.Searches, dc.Searches...)
-		for _, opt := range dc.Options {
-			s := opt.Name
-			if opt.Value != nil {
-				s += ":" + *opt.Value
-			}
-			cfg.Options = appendUnique(cfg.Options, s)
-		}
-	}
-	if len(cfg.Searches) > 32 {
-		cfg.Searches = cfg.Searches[:32]
 	}
 	return cfg, nil
-}
-
-func appendUnique(list []string, more ...string) []string {
-	for _, m := range more {
-		found := false
-		for _, l := range list {
-			if l == m {
-				found = true
-			}
-		}
-		if !found {
-			list = append(list, m)
-		}
-	}
-	return list
 }
 
 // readResolvConf parses a resolv.conf; a missing file is an empty configuration.

@@ -87,14 +87,15 @@ func defaultEndpointSlice(obj runtime.Object) {
 	}
 }
 
-// bumpGeneration counts changes to anything but metadata; a slice has no spec.
+// bumpGeneration counts changes to anything but metadata, and to labels
+// (which say which Service a slice belongs to), as upstream; a slice has no spec.
 func bumpGeneration(obj, old runtime.Object) {
 	s, os := obj.(*discoveryv1.EndpointSlice), old.(*discoveryv1.EndpointSlice)
 	s.Generation = os.Generation
 	a, b := *s, *os
 	a.ObjectMeta, b.ObjectMeta = metav1.ObjectMeta{}, metav1.ObjectMeta{}
 	a.TypeMeta, b.TypeMeta = metav1.TypeMeta{}, metav1.TypeMeta{}
-	if !equality.Semantic.DeepEqual(a, b) {
+	if !equality.Semantic.DeepEqual(a, b) || !equality.Semantic.DeepEqual(s.Labels, os.Labels) {
 		s.Generation++
 	}
 }

@@ -75,8 +75,12 @@ func TestEndpointSliceDefaultsGenerationAndTable(t *testing.T) {
 	relabelled := s.DeepCopy()
 	relabelled.Labels = map[string]string{"a": "b"}
 	r.Strategy.PrepareForUpdate(context.Background(), relabelled, s)
-	if changed.Generation != 2 || relabelled.Generation != 1 {
-		t.Errorf("generations %d after an endpoint change, %d after a label change; want 2 and 1", changed.Generation, relabelled.Generation)
+	annotated := s.DeepCopy()
+	annotated.Annotations = map[string]string{"a": "b"}
+	r.Strategy.PrepareForUpdate(context.Background(), annotated, s)
+	if changed.Generation != 2 || relabelled.Generation != 2 || annotated.Generation != 1 {
+		t.Errorf("generations %d after an endpoint change, %d after a label change, %d after an annotation change; want 2, 2 and 1",
+			changed.Generation, relabelled.Generation, annotated.Generation)
 	}
 	if got := sliceEndpoints(nil); got != "<unset>" {
 		t.Errorf("no endpoints print %q", got)

@@ -42,8 +42,13 @@ type Queue struct {
 	mu   sync.Mutex
 	cond *sync.Cond
 
-	active        *podHeap
+	active *podHeap
+	// backoff holds pods that were unschedulable, errBackoff those whose attempt
+	// failed with an error. As upstream's (SchedulerPopFromBackoffQ, on by
+	// default since v1.33), an idle scheduler takes the next pod from backoff
+	// before its time rather than wait; errored pods always wait it out.
 	backoff       *podHeap
+	errBackoff    *podHeap
 	unschedulable map[string]*framework.QueuedPodInfo
 	// inFlight are pods popped and not yet done; updated holds newer versions of
 	// them that arrived meanwhile.
@@ -87,9 +92,10 @@ func New(cfg Config) *Queue {
 		nominator:     NewNominator(),
 		wake:          make(chan struct{}, 1),
 	}
-	q.backoff = newPodHeap(func(a, b *framework.QueuedPodInfo) bool {
+	byExpiry := func(a, b *framework.QueuedPodInfo) bool {
 		return a.BackoffExpiration.Before(b.BackoffExpiration)
-	})
+	}
+	q.backoff, q.errBackoff = newPodHeap(byExpiry), newPodHeap(byExpiry)
 	q.cond = sync.NewCond(&q.mu)
 	return q
 }
@@ -128,27 +134,27 @@ func (q *Queue) flushBackoff() time.Duration {
 	defer q.mu.Unlock()
 	now := q.cfg.Clock.Now()
 	moved := false
-	for {
-		p := q.backoff.peek()
-		if p == nil {
-			break
-		}
-		if d := p.BackoffExpiration.Sub(now); d > 0 {
-			if moved {
-				q.cond.Broadcast()
-				q.changedLocked()
+	wait := time.Hour
+	for _, h := range []*podHeap{q.backoff, q.errBackoff} {
+		for {
+			p := h.peek()
+			if p == nil {
+				break
 			}
-			return d
+			if d := p.BackoffExpiration.Sub(now); d > 0 {
+				wait = min(wait, d)
+				break
+			}
+			h.pop()
+			q.active.addOrUpdate(p)
+			moved = true
 		}
-		q.backoff.pop()
-		q.active.addOrUpdate(p)
-		moved = true
 	}
 	if moved {
 		q.cond.Broadcast()
 		q.changedLocked()
 	}
-	return time.Hour
+	return wait
 }
 
 // kick tells Run that the back-off queue changed.
@@ -249,13 +255,18 @@ func (q *Queue) unrejectLocked(p *framework.QueuedPodInfo) {
 func (q *Queue) Pop() *framework.QueuedPodInfo {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for q.active.Len() == 0 && !q.closed {
+	for q.active.Len() == 0 && q.backoff.Len() == 0 && !q.closed {
 		q.cond.Wait()
 	}
 	if q.closed {
 		return nil
 	}
-	p := q.active.pop()
+	var p *framework.QueuedPodInfo
+	if q.active.Len() > 0 {
+		p = q.active.pop()
+	} else {
+		p = q.backoff.pop()
+	}
 	p.Attempts++
 	if p.InitialAttemptTimestamp == nil {
 		now := q.cfg.Clock.Now()
@@ -286,7 +297,7 @@ func (q *Queue) Done(uid types.UID) {
 func (q *Queue) Len() (active, backoff, unschedulable int) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.active.Len(), q.backoff.Len(), len(q.unschedulable)
+	return q.active.Len(), q.backoff.Len() + q.errBackoff.Len(), len(q.unschedulable)
 }
 
 // PendingPods lists every queued pod, for debugging.
@@ -297,7 +308,7 @@ func (q *Queue) PendingPods() []*corev1.Pod {
 	for _, p := range q.active.items {
 		out = append(out, p.Pod)
 	}
-	for _, p := range q.backoff.items {
+	for _, p := range append(append([]*framework.QueuedPodInfo(nil), q.backoff.items...), q.errBackoff.items...) {
 		out = append(out, p.Pod)
 	}
 	for _, p := range q.unschedulable {
@@ -336,7 +347,7 @@ func (q *Queue) AddUnschedulable(ctx context.Context, p *framework.QueuedPodInfo
 	}
 	delete(q.inFlight, p.Pod.UID)
 	k := key(p)
-	if q.active.get(k) != nil || q.backoff.get(k) != nil || q.unschedulable[k] != nil {
+	if q.active.get(k) != nil || q.backoff.get(k) != nil || q.errBackoff.get(k) != nil || q.unschedulable[k] != nil {
 		return
 	}
 	p.Timestamp = q.cfg.Clock.Now()
@@ -356,7 +367,17 @@ func (q *Queue) toBackoffLocked(p *framework.QueuedPodInfo) {
 		q.cond.Broadcast()
 		return
 	}
-	q.backoff.addOrUpdate(p)
+	q.addBackoffLocked(p)
+}
+
+// addBackoffLocked puts a pod in the back-off heap its failure calls for.
+func (q *Queue) addBackoffLocked(p *framework.QueuedPodInfo) {
+	if p.ConsecutiveErrors > 0 {
+		q.errBackoff.addOrUpdate(p)
+	} else {
+		q.backoff.addOrUpdate(p)
+		q.cond.Broadcast() // an idle Pop may take it now
+	}
 	q.kick()
 }
 
@@ -375,10 +396,12 @@ func (q *Queue) Update(ctx context.Context, oldPod, newPod *corev1.Pod) {
 		q.active.addOrUpdate(p)
 		return
 	}
-	if p := q.backoff.get(k); p != nil {
-		p.PodInfo = framework.NewPodInfo(newPod)
-		q.backoff.addOrUpdate(p)
-		return
+	for _, h := range []*podHeap{q.backoff, q.errBackoff} {
+		if p := h.get(k); p != nil {
+			p.PodInfo = framework.NewPodInfo(newPod)
+			h.addOrUpdate(p)
+			return
+		}
 	}
 	if p := q.unschedulable[k]; p != nil {
 		changed := oldPod == nil || specChanged(oldPod, newPod)
@@ -406,8 +429,7 @@ func (q *Queue) requeueLocked(p *framework.QueuedPodInfo) {
 	p.UnschedulablePlugins, p.PendingPlugins = nil, nil
 	if exp := p.Timestamp.Add(q.backoffDuration(p)); exp.After(q.cfg.Clock.Now()) {
 		p.BackoffExpiration = exp
-		q.backoff.addOrUpdate(p)
-		q.kick()
+		q.addBackoffLocked(p)
 		return
 	}
 	q.active.addOrUpdate(p)
@@ -428,6 +450,7 @@ func (q *Queue) Delete(pod *corev1.Pod) {
 	k := podKey(pod.Namespace, pod.Name)
 	q.active.remove(k)
 	q.backoff.remove(k)
+	q.errBackoff.remove(k)
 	q.unparkLocked(k)
 	q.changedLocked()
 }
@@ -521,6 +544,9 @@ func (q *Queue) Activate(pods ...*corev1.Pod) {
 		if p == nil {
 			p = q.backoff.remove(k)
 		}
+		if p == nil {
+			p = q.errBackoff.remove(k)
+		}
 		if p != nil {
 			q.active.addOrUpdate(p)
 			q.cond.Broadcast()
@@ -533,7 +559,7 @@ func (q *Queue) changedLocked() {
 	if q.cfg.OnChange == nil {
 		return
 	}
-	q.cfg.OnChange(q.active.Len(), q.backoff.Len(), len(q.unschedulable)-q.gated, q.gated)
+	q.cfg.OnChange(q.active.Len(), q.backoff.Len()+q.errBackoff.Len(), len(q.unschedulable)-q.gated, q.gated)
 }
 
 // RejectedBy returns, for tests, the plugins that rejected the pod now parked.

@@ -68,7 +68,7 @@ func where(q *Queue, name string) string {
 	switch {
 	case q.active.get(k) != nil:
 		return "active"
-	case q.backoff.get(k) != nil:
+	case q.backoff.get(k) != nil, q.errBackoff.get(k) != nil:
 		return "backoff"
 	case q.unschedulable[k] != nil:
 		return "unschedulable"
@@ -142,6 +142,42 @@ func TestAMovedPodStillInBackOffWaitsInTheBackOffQueue(t *testing.T) {
 	q.flushBackoff()
 	if got := where(q, "p"); got != "active" {
 		t.Fatalf("after back-off the pod is in %s, want active", got)
+	}
+}
+
+func TestAnIdleSchedulerTakesAnUnschedulablePodFromBackOffBeforeItsTime(t *testing.T) {
+	q, _ := newTestQueue(nil)
+	ctx := context.Background()
+	q.Add(ctx, pod("p", 0))
+	fail(t, q, "p", "TaintToleration")
+	q.MoveOnEvent(ctx, nodeAdd, nil, &corev1.Node{})
+	if got := where(q, "p"); got != "backoff" {
+		t.Fatalf("pod is in %s, want backoff", got)
+	}
+	// Nothing is active: the pod is popped at once, its back-off not over.
+	if p := q.Pop(); p == nil || p.Pod.Name != "p" {
+		t.Fatalf("popped %v, want p", p)
+	}
+}
+
+func TestAPodThatFailedWithAnErrorWaitsOutItsBackOff(t *testing.T) {
+	q, clk := newTestQueue(nil)
+	ctx := context.Background()
+	q.Add(ctx, pod("p", 0))
+	p := q.Pop()
+	p.ConsecutiveErrors = 1
+	q.AddUnschedulable(ctx, p, q.SchedulingCycle())
+	popped := make(chan *fw.QueuedPodInfo, 1)
+	go func() { popped <- q.Pop() }()
+	select {
+	case p := <-popped:
+		t.Fatalf("popped %s during its error back-off", p.Pod.Name)
+	case <-time.After(50 * time.Millisecond):
+	}
+	clk.Step(time.Second)
+	q.flushBackoff()
+	if p := <-popped; p == nil || p.Pod.Name != "p" {
+		t.Fatalf("popped %v after back-off, want p", p)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -24,9 +25,11 @@ import (
 
 // Cluster is a running minik8s server.
 type Cluster struct {
-	Binary     string
-	DataDir    string
-	Port       int
+	Binary  string
+	DataDir string
+	Port    int
+	// DNSPort is the cluster DNS's port (UDP and TCP, on 127.0.0.1 too).
+	DNSPort    int
 	Kubeconfig string
 	Log        string
 	cmd        *exec.Cmd
@@ -60,6 +63,15 @@ func Binary() (string, error) {
 	return "", fmt.Errorf("repository root not found from %s", dir)
 }
 
+func hasFlag(args []string, flag string) bool {
+	for _, a := range args {
+		if a == flag || strings.HasPrefix(a, flag+"=") {
+			return true
+		}
+	}
+	return false
+}
+
 // FreePort asks the kernel for an unused loopback port.
 func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -86,8 +98,18 @@ func Start(opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{Binary: bin, DataDir: dir, Port: port, Kubeconfig: filepath.Join(dir, "kubeconfig.yaml"),
-		Log: filepath.Join(dir, "server.log"), extraArgs: opts.Args}
+	// The cluster DNS gets a port of its own, so that servers run side by
+	// side do not compete for port 53.
+	dnsPort, err := FreePort()
+	if err != nil {
+		return nil, err
+	}
+	args := opts.Args
+	if !hasFlag(args, "--cluster-dns-port") {
+		args = append([]string{"--cluster-dns-port", strconv.Itoa(dnsPort)}, args...)
+	}
+	c := &Cluster{Binary: bin, DataDir: dir, Port: port, DNSPort: dnsPort, Kubeconfig: filepath.Join(dir, "kubeconfig.yaml"),
+		Log: filepath.Join(dir, "server.log"), extraArgs: args}
 	return c, c.start()
 }
 

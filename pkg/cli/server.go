@@ -21,6 +21,7 @@ const DefaultDataDir = "/var/lib/minik8s"
 func newServerCommand() *cobra.Command {
 	cfg := server.Config{}
 	var verbose bool
+	leaderElect := true
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Run the control plane and a local node",
@@ -29,6 +30,7 @@ func newServerCommand() *cobra.Command {
 			if err := manager.ValidateDisabled(cfg.DisableControllers); err != nil {
 				return err
 			}
+			cfg.DisableLeaderElection = !leaderElect
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			return server.Run(ctx, cfg, newLogger(verbose))
@@ -59,6 +61,7 @@ func newServerCommand() *cobra.Command {
 	f.DurationVar(&cfg.NodeMonitorPeriod, "node-monitor-period", 5*time.Second, "how often the node lifecycle controller checks nodes' health")
 	f.DurationVar(&cfg.NodeMonitorGracePeriod, "node-monitor-grace-period", 50*time.Second, "how long a node may go without renewing its lease or posting status before it is marked Unknown and tainted unreachable")
 	f.DurationVar(&cfg.HPASyncPeriod, "horizontal-pod-autoscaler-sync-period", 15*time.Second, "how often each HorizontalPodAutoscaler is reconciled")
+	f.BoolVar(&leaderElect, "leader-elect", true, "run the controllers and the scheduler only while this server holds their kube-system Leases (kube-controller-manager, kube-scheduler), so a second server on the same datastore stands by")
 	f.StringVar(&cfg.Token, "token", "", "shared secret agents join with (generated if empty)")
 	f.StringSliceVar(&cfg.AuthorizationModes, "authorization-mode", []string{"Node", "RBAC"}, "authorizers asked in turn after the system:masters bypass: Node, RBAC, AlwaysAllow, AlwaysDeny")
 	f.StringSliceVar(&cfg.EnableAdmissionPlugins, "enable-admission-plugins", nil, "admission plugins that are off by default to run: "+strings.Join(plugins.OffByDefault(), ", "))

@@ -21,7 +21,7 @@ func ServerComponent(env *server.Env) (server.Component, error) {
 	rc := *env.Loopback
 	rc.UserAgent = "minik8s-scheduler"
 	host, _ := os.Hostname()
-	cfg := Config{Rest: &rc, LeaderElect: true, Identity: fmt.Sprintf("%s_%s", host, env.ServerURL),
+	cfg := Config{Rest: &rc, LeaderElect: !env.Config.DisableLeaderElection, Identity: fmt.Sprintf("%s_%s", host, env.ServerURL),
 		Metrics: env.Metrics, Logger: env.Logger.With("component", "scheduler")}
 	if err := cfg.ApplyConfiguration(kcfg); err != nil {
 		return nil, err

@@ -2,13 +2,12 @@ package scheduler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
@@ -16,9 +15,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/events"
-	"k8s.io/client-go/tools/leaderelection"
-	"k8s.io/client-go/tools/leaderelection/resourcelock"
 
+	"github.com/minik8s/minik8s/pkg/leader"
 	schedcache "github.com/minik8s/minik8s/pkg/scheduler/cache"
 	fw "github.com/minik8s/minik8s/pkg/scheduler/framework"
 	"github.com/minik8s/minik8s/pkg/scheduler/profile"
@@ -126,35 +124,14 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	if !s.cfg.LeaderElect {
 		return s.run(ctx)
 	}
-	lock := &resourcelock.LeaseLock{
-		LeaseMeta:  metav1.ObjectMeta{Namespace: s.cfg.LeaseNamespace, Name: s.cfg.LeaseName},
-		Client:     s.client.CoordinationV1(),
-		LockConfig: resourcelock.ResourceLockConfig{Identity: s.cfg.Identity},
+	err := leader.Run(ctx, leader.Config{Client: s.client.CoordinationV1(), Namespace: s.cfg.LeaseNamespace, Name: s.cfg.LeaseName,
+		Identity: s.cfg.Identity, Recorder: s.broadcaster.NewRecorder(scheme.Scheme, s.cfg.LeaseName), Log: s.log}, s.run)
+	if errors.Is(err, leader.ErrLost) {
+		// Leadership lost while the process goes on: stop rather than risk
+		// two schedulers binding the same pod (the queue cannot be restarted).
+		return fmt.Errorf("scheduler lost its leader lease")
 	}
-	errc := make(chan error, 1)
-	le, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
-		Lock: lock, LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: 2 * time.Second,
-		ReleaseOnCancel: true, Name: s.cfg.LeaseName,
-		Callbacks: leaderelection.LeaderCallbacks{
-			OnStartedLeading: func(ctx context.Context) { errc <- s.run(ctx) },
-			OnStoppedLeading: func() {},
-		},
-	})
-	if err != nil {
-		return fmt.Errorf("scheduler leader election: %w", err)
-	}
-	le.Run(ctx)
-	select {
-	case err := <-errc:
-		if ctx.Err() == nil {
-			// Leadership lost while the process goes on: stop rather than risk
-			// two schedulers binding the same pod.
-			return fmt.Errorf("scheduler lost its leader lease: %v", err)
-		}
-		return nil
-	default:
-		return nil
-	}
+	return err
 }
 
 func (s *Scheduler) run(ctx context.Context) error {

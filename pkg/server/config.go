@@ -67,6 +67,9 @@ type Config struct {
 	// HPASyncPeriod is how often each HorizontalPodAutoscaler is looked at
 	// (zero: upstream's 15s).
 	HPASyncPeriod time.Duration
+	// DisableLeaderElection runs the controllers and the scheduler without
+	// holding their kube-system Leases (--leader-elect=false).
+	DisableLeaderElection bool
 	// Token lets agents join; empty generates one kept in the data dir.
 	Token string
 	// AnonymousAuth serves requests without credentials as system:anonymous

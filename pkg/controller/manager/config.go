@@ -30,6 +30,14 @@ type Config struct {
 	// HPASyncPeriod is how often each HorizontalPodAutoscaler is reconciled;
 	// zero means upstream's 15s.
 	HPASyncPeriod time.Duration
+	// LeaderElect runs the controllers only while this server holds the
+	// kube-system/kube-controller-manager Lease (--leader-elect), so a second
+	// server on the same cluster stands by; Identity names this server in it.
+	LeaderElect bool
+	Identity    string
+	// LeaseDuration, RenewDeadline and RetryPeriod tune the election; zero
+	// means upstream's 15s, 10s and 2s.
+	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
 }
 
 // Validate checks the configuration against the known controllers.
@@ -48,6 +56,9 @@ func (c *Config) Validate() error {
 	}
 	if c.NodeMonitorPeriod > 0 && c.NodeMonitorGracePeriod > 0 && c.NodeMonitorPeriod > c.NodeMonitorGracePeriod {
 		return fmt.Errorf("the node monitor period (%s) must not exceed the node monitor grace period (%s)", c.NodeMonitorPeriod, c.NodeMonitorGracePeriod)
+	}
+	if c.LeaderElect && c.Identity == "" {
+		return fmt.Errorf("leader election needs an identity")
 	}
 	_, err := disabledSet(Descriptors(), c.Disabled)
 	return err

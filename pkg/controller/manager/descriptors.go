@@ -2,11 +2,13 @@ package manager
 
 import (
 	"context"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apiserver/pkg/admission/plugin/policy/validating"
+	"k8s.io/apiserver/pkg/cel/openapi/resolver"
 	"k8s.io/client-go/tools/cache"
-	"time"
 
 	"github.com/minik8s/minik8s/pkg/controller/clusterroleaggregation"
 	"github.com/minik8s/minik8s/pkg/controller/cronjob"
@@ -19,22 +21,30 @@ import (
 	"github.com/minik8s/minik8s/pkg/controller/endpoints"
 	"github.com/minik8s/minik8s/pkg/controller/endpointslice"
 	"github.com/minik8s/minik8s/pkg/controller/endpointslicemirroring"
+	"github.com/minik8s/minik8s/pkg/controller/ephemeralvolume"
 	"github.com/minik8s/minik8s/pkg/controller/garbagecollector"
 	"github.com/minik8s/minik8s/pkg/controller/job"
 	"github.com/minik8s/minik8s/pkg/controller/namespace"
 	"github.com/minik8s/minik8s/pkg/controller/nodeipam"
 	"github.com/minik8s/minik8s/pkg/controller/nodelifecycle"
+	"github.com/minik8s/minik8s/pkg/controller/persistentvolume"
 	"github.com/minik8s/minik8s/pkg/controller/podautoscaler"
 	"github.com/minik8s/minik8s/pkg/controller/podgc"
+	"github.com/minik8s/minik8s/pkg/controller/pvcprotection"
+	"github.com/minik8s/minik8s/pkg/controller/pvprotection"
 	"github.com/minik8s/minik8s/pkg/controller/replicaset"
 	"github.com/minik8s/minik8s/pkg/controller/replication"
 	"github.com/minik8s/minik8s/pkg/controller/resourcequota"
 	"github.com/minik8s/minik8s/pkg/controller/rootca"
 	"github.com/minik8s/minik8s/pkg/controller/serviceaccount"
+	"github.com/minik8s/minik8s/pkg/controller/servicecidr"
 	"github.com/minik8s/minik8s/pkg/controller/servicelb"
 	"github.com/minik8s/minik8s/pkg/controller/statefulset"
 	"github.com/minik8s/minik8s/pkg/controller/tainteviction"
+	"github.com/minik8s/minik8s/pkg/controller/ttl"
 	"github.com/minik8s/minik8s/pkg/controller/ttlafterfinished"
+	"github.com/minik8s/minik8s/pkg/controller/vacprotection"
+	"github.com/minik8s/minik8s/pkg/controller/vapstatus"
 )
 
 // Descriptor is one controller the manager can run.
@@ -79,6 +89,14 @@ func Descriptors() []Descriptor {
 		{Name: csrcleaner.Name, Aliases: []string{"csrcleaner"}, New: newCSRCleaner},
 		{Name: resourcequota.Name, Aliases: []string{"resourcequota"}, New: newResourceQuota},
 		{Name: servicelb.Name, Aliases: []string{"servicelb", "service"}, New: newServiceLB},
+		{Name: ephemeralvolume.Name, Aliases: []string{"ephemeral-volume"}, New: newEphemeralVolume},
+		{Name: pvcprotection.Name, Aliases: []string{"pvc-protection"}, New: newPVCProtection},
+		{Name: pvprotection.Name, Aliases: []string{"pv-protection"}, New: newPVProtection},
+		{Name: persistentvolume.Name, Aliases: []string{"persistentvolume-binder"}, New: newPersistentVolumeBinder},
+		{Name: ttl.Name, Aliases: []string{"ttl"}, New: newTTL},
+		{Name: vacprotection.Name, New: newVACProtection},
+		{Name: servicecidr.Name, New: newServiceCIDR},
+		{Name: vapstatus.Name, New: newVAPStatus},
 	}
 }
 
@@ -273,4 +291,45 @@ func newResourceQuota(cc ControllerContext) (Runnable, error) {
 func newServiceLB(cc ControllerContext) (Runnable, error) {
 	return servicelb.New(servicelb.Config{Client: cc.Client, Services: cc.Informers.Core().V1().Services(),
 		Nodes: cc.Informers.Core().V1().Nodes(), Recorder: cc.Recorder("service-controller"), Workers: 2, Log: cc.Log})
+}
+
+func newEphemeralVolume(cc ControllerContext) (Runnable, error) {
+	return ephemeralvolume.New(ephemeralvolume.Config{Client: cc.Client, Pods: cc.Informers.Core().V1().Pods(),
+		Claims: cc.Informers.Core().V1().PersistentVolumeClaims(), Recorder: cc.Recorder("ephemeral_volume"), Workers: 1, Log: cc.Log})
+}
+
+func newPVCProtection(cc ControllerContext) (Runnable, error) {
+	return pvcprotection.New(pvcprotection.Config{Client: cc.Client, Claims: cc.Informers.Core().V1().PersistentVolumeClaims(),
+		Pods: cc.Informers.Core().V1().Pods(), Workers: 1, Log: cc.Log})
+}
+
+func newPVProtection(cc ControllerContext) (Runnable, error) {
+	return pvprotection.New(pvprotection.Config{Client: cc.Client, Volumes: cc.Informers.Core().V1().PersistentVolumes(), Workers: 1, Log: cc.Log})
+}
+
+func newPersistentVolumeBinder(cc ControllerContext) (Runnable, error) {
+	return persistentvolume.New(persistentvolume.Config{Client: cc.Client, Volumes: cc.Informers.Core().V1().PersistentVolumes(),
+		Claims: cc.Informers.Core().V1().PersistentVolumeClaims(), Classes: cc.Informers.Storage().V1().StorageClasses(),
+		Pods: cc.Informers.Core().V1().Pods(), Recorder: cc.Recorder("persistentvolume-controller"), Workers: 1, Log: cc.Log})
+}
+
+func newTTL(cc ControllerContext) (Runnable, error) {
+	return ttl.New(ttl.Config{Client: cc.Client, Nodes: cc.Informers.Core().V1().Nodes(), Workers: 1, Log: cc.Log})
+}
+
+func newVACProtection(cc ControllerContext) (Runnable, error) {
+	return vacprotection.New(vacprotection.Config{Client: cc.Client, Classes: cc.Informers.Storage().V1().VolumeAttributesClasses(),
+		Volumes: cc.Informers.Core().V1().PersistentVolumes(), Claims: cc.Informers.Core().V1().PersistentVolumeClaims(), Workers: 1, Log: cc.Log})
+}
+
+func newServiceCIDR(cc ControllerContext) (Runnable, error) {
+	return servicecidr.New(servicecidr.Config{Client: cc.Client, ServiceCIDRs: cc.Informers.Networking().V1().ServiceCIDRs(),
+		IPAddresses: cc.Informers.Networking().V1().IPAddresses(), Services: cc.Informers.Core().V1().Services(), Workers: 1, Log: cc.Log})
+}
+
+func newVAPStatus(cc ControllerContext) (Runnable, error) {
+	// Schemas come from the API server's /openapi/v3, built-in and custom kinds alike.
+	checker := &validating.TypeChecker{SchemaResolver: &resolver.ClientDiscoveryResolver{Discovery: cc.Client.Discovery()}, RestMapper: cc.RESTMapper}
+	return vapstatus.New(vapstatus.Config{Client: cc.Client, Policies: cc.Informers.Admissionregistration().V1().ValidatingAdmissionPolicies(),
+		Checker: checker, Workers: 1, Log: cc.Log})
 }

@@ -7,10 +7,15 @@ package manager
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/scheme"
 
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
@@ -25,6 +30,7 @@ import (
 	metricsclientset "k8s.io/metrics/pkg/client/clientset/versioned"
 
 	"github.com/minik8s/minik8s/pkg/controller/servicelb"
+	"github.com/minik8s/minik8s/pkg/leader"
 	"github.com/minik8s/minik8s/pkg/server"
 )
 
@@ -56,7 +62,7 @@ func Factory(env *server.Env) (server.Component, error) {
 	cfg := Config{ClusterCIDR: env.Config.ClusterCIDR, NodeCIDRMaskSize: 24, ServiceCIDR: env.Config.ServiceCIDR,
 		CAPEM: env.CAPEM, CA: env.CA, Disabled: disabled(env.Config), TerminatedPodGCThreshold: env.Config.TerminatedPodGCThreshold,
 		NodeMonitorPeriod: env.Config.NodeMonitorPeriod, NodeMonitorGracePeriod: env.Config.NodeMonitorGracePeriod,
-		HPASyncPeriod: env.Config.HPASyncPeriod}
+		HPASyncPeriod: env.Config.HPASyncPeriod, LeaderElect: !env.Config.DisableLeaderElection, Identity: identity(env.ServerURL)}
 	return New(env.Loopback, cfg, env.Logger.With("component", "controller-manager"))
 }
 
@@ -85,9 +91,58 @@ func New(loopback *rest.Config, cfg Config, log *slog.Logger) (*Manager, error) 
 func (m *Manager) Name() string { return "controller-manager" }
 
 // Run builds every enabled controller, starts the informers they asked for, runs
-// them all, and waits for ctx. A controller's error stops the others.
+// them all, and waits for ctx. A controller's error stops the others. With
+// leader election, all of that happens only while this server holds the Lease.
 func (m *Manager) Run(ctx context.Context) error {
-	return run(ctx, m.client, m.metadata, m.rest, m.cfg, Descriptors(), m.log)
+	work := func(ctx context.Context) error {
+		return run(ctx, m.client, m.metadata, m.rest, m.cfg, Descriptors(), m.log)
+	}
+	if !m.cfg.LeaderElect {
+		return work(ctx)
+	}
+	return campaign(ctx, m.client, m.cfg, work, m.log)
+}
+
+// LeaseName is the Lease the controllers are elected by, as upstream's.
+const LeaseName = "kube-controller-manager"
+
+// campaign runs work whenever this server holds the Lease. Upstream's
+// controller manager exits when it loses its Lease and is restarted; here the
+// API server lives in the same process, so the controllers stop (every one of
+// them, through their context) and the server stands by again.
+func campaign(ctx context.Context, client kubernetes.Interface, cfg Config, work func(context.Context) error, log *slog.Logger) error {
+	broadcaster := events.NewBroadcaster(&events.EventSinkImpl{Interface: client.EventsV1()})
+	if err := broadcaster.StartRecordingToSinkWithContext(ctx); err != nil {
+		return fmt.Errorf("start leader election event recording: %w", err)
+	}
+	defer broadcaster.Shutdown()
+	lc := leader.Config{Client: client.CoordinationV1(), Namespace: metav1.NamespaceSystem, Name: LeaseName,
+		Identity: cfg.Identity, LeaseDuration: cfg.LeaseDuration, RenewDeadline: cfg.RenewDeadline, RetryPeriod: cfg.RetryPeriod,
+		Recorder: broadcaster.NewRecorder(scheme.Scheme, "kube-controller-manager"), Log: log}
+	for {
+		err := leader.Run(ctx, lc, work)
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case errors.Is(err, leader.ErrLost):
+			log.Info("controllers stopped: leader lease lost; standing by")
+		default:
+			return err
+		}
+	}
+}
+
+// identity names this server in the Lease: host name and API server address,
+// as the scheduler's. Upstream adds a random suffix instead; a stable name lets
+// a server restarted after a crash take its own Lease back at once rather than
+// wait for it to expire, and two servers of one cluster differ in one or the
+// other.
+func identity(serverURL string) string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "minik8s"
+	}
+	return host + "_" + serverURL
 }
 
 // run is Run for any list of controllers, so tests can give their own. rc,

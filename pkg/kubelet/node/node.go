@@ -4,6 +4,7 @@ package node
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -19,6 +20,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 )
@@ -106,19 +108,22 @@ func (n *Node) Register(ctx context.Context) (*corev1.Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("get node %s: %w", n.cfg.Name, err)
 	}
-	changed := false
+	missing := map[string]string{}
 	for k, v := range labels {
 		if existing.Labels[k] != v {
-			if existing.Labels == nil {
-				existing.Labels = map[string]string{}
-			}
-			existing.Labels[k] = v
-			changed = true
+			missing[k] = v
 		}
 	}
-	if changed {
-		if existing, err = n.cfg.Client.CoreV1().Nodes().Update(ctx, existing, metav1.UpdateOptions{}); err != nil {
-			return nil, fmt.Errorf("update node %s: %w", n.cfg.Name, err)
+	if len(missing) > 0 {
+		// A patch of the labels alone: an update would send the taints as read,
+		// and the node lifecycle controller may have changed them since, which
+		// NodeRestriction refuses as the node modifying its own taints.
+		patch, err := json.Marshal(map[string]interface{}{"metadata": map[string]interface{}{"labels": missing}})
+		if err != nil {
+			return nil, err
+		}
+		if existing, err = n.cfg.Client.CoreV1().Nodes().Patch(ctx, n.cfg.Name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+			return nil, fmt.Errorf("update labels of node %s: %w", n.cfg.Name, err)
 		}
 	}
 	return existing, n.updateStatus(ctx, true)
@@ -160,7 +165,10 @@ func (n *Node) updateStatus(ctx context.Context, force bool) error {
 			want.Status.Conditions[i].LastHeartbeatTime = now
 		}
 		_, err = n.cfg.Client.CoreV1().Nodes().UpdateStatus(ctx, want, metav1.UpdateOptions{})
-		if apierrors.IsConflict(err) {
+		// Forbidden too: NodeRestriction refuses an update whose taints differ
+		// from the stored ones, which they do when the node lifecycle controller
+		// changed them since the read; read again and retry.
+		if apierrors.IsConflict(err) || apierrors.IsForbidden(err) && attempt < 4 {
 			continue
 		}
 		if err == nil {

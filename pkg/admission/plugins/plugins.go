@@ -84,7 +84,7 @@ var ordered = []entry{
 		return defaulttolerationseconds.New(defaulttolerationseconds.DefaultSeconds, defaulttolerationseconds.DefaultSeconds)
 	})},
 	{name: defaultstorageclass.Name, new: plain(func(c *Config) admission.Interface { return defaultstorageclass.New(c.Objects) })},
-	{name: storageobjectinuseprotection.Name, off: true, new: plain(func(*Config) admission.Interface { return storageobjectinuseprotection.New() })},
+	{name: storageobjectinuseprotection.Name, new: plain(func(*Config) admission.Interface { return storageobjectinuseprotection.New() })},
 	{name: runtimeclass.Name, new: plain(func(c *Config) admission.Interface { return runtimeclass.New(c.Objects) })},
 	{name: defaultingressclass.Name, new: plain(func(c *Config) admission.Interface { return defaultingressclass.New(c.Objects) })},
 	{name: validatingadmissionpolicy.Name, new: plain(func(c *Config) admission.Interface {

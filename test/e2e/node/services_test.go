@@ -53,18 +53,11 @@ func httpGet(url string) (string, error) {
 // (the proxy picks an endpoint per connection), and counts who answered.
 func hostnames(t *testing.T, url string, n int) map[string]int {
 	t.Helper()
-	c := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	seen := map[string]int{}
 	for i := 0; i < n; i++ {
 		var body string
-		framework.Eventually(t, 30*time.Second, func() error {
-			resp, err := c.Get(url)
-			if err != nil {
-				return err
-			}
-			defer resp.Body.Close()
-			b, err := io.ReadAll(resp.Body)
-			body = strings.TrimSpace(string(b))
+		framework.Eventually(t, 30*time.Second, func() (err error) {
+			body, err = httpGet(url)
 			return err
 		})
 		seen[body]++

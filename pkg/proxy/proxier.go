@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/informers"
 	corelisters "k8s.io/client-go/listers/core/v1"
+	networkinglisters "k8s.io/client-go/listers/networking/v1"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/minik8s/minik8s/pkg/proxy/nft"
@@ -41,11 +44,13 @@ type Proxier struct {
 	services corelisters.ServiceLister
 	slices   cache.Indexer
 	nodes    corelisters.NodeLister
+	cidrs    networkinglisters.ServiceCIDRLister
 	synced   []cache.InformerSynced
 
-	mu    sync.Mutex
-	dirty map[types.NamespacedName]bool
-	wake  chan struct{}
+	mu         sync.Mutex
+	dirty      map[types.NamespacedName]bool
+	cidrsDirty bool // the ServiceCIDRs changed: the base rules with them
+	wake       chan struct{}
 
 	// Used by the sync loop only.
 	families []*family
@@ -85,7 +90,8 @@ func New(cfg Config) (*Proxier, error) {
 	svcInf := p.factory.Core().V1().Services()
 	sliceInf := p.factory.Discovery().V1().EndpointSlices()
 	nodeInf := p.factory.Core().V1().Nodes()
-	p.services, p.nodes = svcInf.Lister(), nodeInf.Lister()
+	cidrInf := p.factory.Networking().V1().ServiceCIDRs()
+	p.services, p.nodes, p.cidrs = svcInf.Lister(), nodeInf.Lister(), cidrInf.Lister()
 	if err := sliceInf.Informer().AddIndexers(cache.Indexers{sliceServiceIndex: sliceService}); err != nil {
 		return nil, fmt.Errorf("index endpoint slices: %w", err)
 	}
@@ -114,7 +120,11 @@ func New(cfg Config) (*Proxier, error) {
 	if _, err := sliceInf.Informer().AddEventHandler(handlers(onSlice)); err != nil {
 		return nil, err
 	}
-	p.synced = []cache.InformerSynced{svcInf.Informer().HasSynced, sliceInf.Informer().HasSynced, nodeInf.Informer().HasSynced}
+	if _, err := cidrInf.Informer().AddEventHandler(handlers(func(any) { p.markCIDRsDirty() })); err != nil {
+		return nil, err
+	}
+	p.synced = []cache.InformerSynced{svcInf.Informer().HasSynced, sliceInf.Informer().HasSynced, nodeInf.Informer().HasSynced,
+		cidrInf.Informer().HasSynced}
 	return p, nil
 }
 
@@ -150,6 +160,17 @@ func (p *Proxier) markDirty(key types.NamespacedName) {
 	p.mu.Lock()
 	p.dirty[key] = true
 	p.mu.Unlock()
+	p.poke()
+}
+
+func (p *Proxier) markCIDRsDirty() {
+	p.mu.Lock()
+	p.cidrsDirty = true
+	p.mu.Unlock()
+	p.poke()
+}
+
+func (p *Proxier) poke() {
 	select {
 	case p.wake <- struct{}{}:
 	default:
@@ -263,7 +284,7 @@ func (p *Proxier) setupFamilies(node *corev1.Node) error {
 	}
 	add := func(f nft.Family, local netip.Prefix) error {
 		rc := &rules.Config{Family: f, Table: p.cfg.Table, MasqueradeBit: p.cfg.MasqueradeBit, LocalCIDR: local,
-			LocalhostNodePorts: !p.cfg.NoLocalhostNodePorts}
+			LocalhostNodePorts: !p.cfg.NoLocalhostNodePorts, ServiceCIDRs: p.serviceCIDRs(f)}
 		if err := rc.Validate(); err != nil {
 			return err
 		}
@@ -293,6 +314,43 @@ func (p *Proxier) setupFamilies(node *corev1.Node) error {
 	p.log.Info("service proxy starting", "table", p.cfg.Table, "backend", p.cfg.Backend.Name(), "podCIDRs", podCIDRs(node),
 		"nodeAddresses", addrs)
 	return nil
+}
+
+// serviceCIDRs are the ranges of the ServiceCIDR objects in family f.
+func (p *Proxier) serviceCIDRs(f nft.Family) []netip.Prefix {
+	objs, err := p.cidrs.List(labels.Everything())
+	if err != nil {
+		return nil
+	}
+	var out []netip.Prefix
+	for _, o := range objs {
+		for _, c := range o.Spec.CIDRs {
+			if pr, err := netip.ParsePrefix(c); err == nil && pr.Addr().Is4() == (f == nft.IPv4) {
+				out = append(out, pr.Masked())
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b netip.Prefix) int { return strings.Compare(a.String(), b.String()) })
+	return slices.Compact(out)
+}
+
+// updateServiceCIDRs gives each family the current ranges; a family whose
+// ranges changed has its table replaced, since they are in its base rules.
+func (p *Proxier) updateServiceCIDRs() {
+	p.mu.Lock()
+	changed := p.cidrsDirty
+	p.cidrsDirty = false
+	p.mu.Unlock()
+	if !changed {
+		return
+	}
+	for _, f := range p.families {
+		cidrs := p.serviceCIDRs(f.cfg.Family)
+		if !slices.Equal(cidrs, f.cfg.ServiceCIDRs) {
+			f.cfg.ServiceCIDRs = cidrs
+			f.state.Failed()
+		}
+	}
 }
 
 func (p *Proxier) hasStale() bool {

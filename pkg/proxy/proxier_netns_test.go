@@ -15,6 +15,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
 
@@ -338,3 +339,37 @@ func TestARestartedProxierKeepsTrafficFlowingAndCleanupRemovesTheTable(t *testin
 }
 
 func ptrInt32(v int32) *int32 { return &v }
+
+// A deleted Service stops answering new connections, from outside the node
+// and from the node itself, while its EndpointSlices still exist (the garbage
+// collector removes them later).
+func TestADeletedServiceStopsAnsweringNewConnections(t *testing.T) {
+	l := newNodeLab(t)
+	netnstest.ServeTCP(t, l.podA, "10.244.0.5:8080", "a")
+	netnstest.ServeTCP(t, l.podB, "10.244.0.66:8080", "b")
+	l.create(webAndDNS()...)
+	cidr := &networkingv1.ServiceCIDR{ObjectMeta: metav1.ObjectMeta{Name: "kubernetes"},
+		Spec: networkingv1.ServiceCIDRSpec{CIDRs: []string{"10.96.0.0/12"}}}
+	if _, err := l.api.NetworkingV1().ServiceCIDRs().Create(context.Background(), cidr, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	l.start()
+	answers(t, l.client, "tcp", "10.96.0.20:80", "")
+	answers(t, l.node, "tcp", "10.96.0.20:80", "")
+	// Addresses of the range that no Service holds are dropped, not routed
+	// off the node (where something else might answer them).
+	if out := l.node.Run("nft", "list", "chain", "ip", DefaultTable, "cluster-ips-check"); !strings.Contains(out, "ip daddr 10.96.0.0/12 drop") {
+		t.Errorf("cluster-ips-check does not drop the service range:\n%s", out)
+	}
+	if err := l.api.CoreV1().Services("default").Delete(context.Background(), "web", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, from := range []*netnstest.NS{l.node, l.client} {
+		netnstest.Eventually(t, 5*time.Second, func() error {
+			if got, err := netnstest.AskTCP(from, "10.96.0.20:80"); err == nil {
+				return fmt.Errorf("the deleted Service's ClusterIP still answers (%q)", got)
+			}
+			return nil
+		})
+	}
+}

@@ -22,6 +22,7 @@ func (p *Proxier) sync(now time.Time) error {
 	if len(p.families) == 0 {
 		return errNoFamilies
 	}
+	p.updateServiceCIDRs()
 	p.mu.Lock()
 	dirty := p.dirty
 	p.dirty = map[types.NamespacedName]bool{}

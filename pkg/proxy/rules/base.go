@@ -25,6 +25,10 @@ type Config struct {
 	// LocalhostNodePorts answers NodePorts on 127.0.0.1 (IPv4 only), as
 	// kube-proxy's iptables mode does; it needs route_localnet.
 	LocalhostNodePorts bool
+	// ServiceCIDRs are the family's Service IP ranges (the ServiceCIDR
+	// objects): new connections to an address of them that no Service holds
+	// are dropped, as kube-proxy does, rather than routed off the node.
+	ServiceCIDRs []netip.Prefix
 }
 
 // Validate checks the configuration.
@@ -37,6 +41,11 @@ func (c *Config) Validate() error {
 	}
 	if c.LocalCIDR.IsValid() && c.LocalCIDR.Addr().Is4() != (c.Family == nft.IPv4) {
 		return errors.New("the local CIDR is not of the table's family")
+	}
+	for _, p := range c.ServiceCIDRs {
+		if !p.IsValid() || p.Addr().Is4() != (c.Family == nft.IPv4) {
+			return fmt.Errorf("service CIDR %s is not of the table's family", p)
+		}
 	}
 	return nil
 }
@@ -71,6 +80,7 @@ const (
 	dispatchNodePortPrefix  = "nodeport-endpoints-"
 	localhostDropComment    = "block incoming localnet connections"
 	clusterIPsRejectComment = "Reject traffic to invalid ports of ClusterIPs"
+	unallocatedDropComment  = "Drop traffic to unallocated ClusterIPs"
 )
 
 var loopback4 = netip.MustParsePrefix("127.0.0.0/8")
@@ -154,8 +164,13 @@ func Base(c *Config) *nft.Table {
 	}
 	npCheck = append(npCheck, nft.VMap{Keys: []any{nft.L4Proto, nft.Dport}, Map: mapNoEndpointNodePorts})
 	t.AddChain(&nft.Chain{Name: chainNodePortCheck, Rules: []nft.Rule{nft.R(npCheck...)}})
-	t.AddChain(&nft.Chain{Name: chainClusterIPsCheck, Rules: []nft.Rule{{
-		Exprs: []nft.Expr{nft.Lookup{Keys: []any{nft.Daddr}, Set: setClusterIPs}, nft.Reject{}}, Comment: clusterIPsRejectComment}}})
+	ipsCheck := []nft.Rule{{
+		Exprs: []nft.Expr{nft.Lookup{Keys: []any{nft.Daddr}, Set: setClusterIPs}, nft.Reject{}}, Comment: clusterIPsRejectComment}}
+	for _, p := range c.ServiceCIDRs {
+		ipsCheck = append(ipsCheck, nft.Rule{Exprs: []nft.Expr{nft.MatchAddr{Prefix: p.Masked()}, nft.Drop},
+			Comment: unallocatedDropComment})
+	}
+	t.AddChain(&nft.Chain{Name: chainClusterIPsCheck, Rules: ipsCheck})
 	t.AddChain(&nft.Chain{Name: chainReject, Rules: []nft.Rule{nft.R(nft.Reject{})}})
 	return t
 }

@@ -35,7 +35,8 @@ func golden(t *testing.T, name, got string) {
 
 func testConfig() *Config {
 	return &Config{Family: nft.IPv4, Table: "minik8s-proxy", MasqueradeBit: 14,
-		LocalCIDR: netip.MustParsePrefix("10.244.0.0/24"), LocalhostNodePorts: true}
+		LocalCIDR: netip.MustParsePrefix("10.244.0.0/24"), LocalhostNodePorts: true,
+		ServiceCIDRs: []netip.Prefix{netip.MustParsePrefix("10.96.0.0/12")}}
 }
 
 func ip(s string) netip.Addr { return netip.MustParseAddr(s) }

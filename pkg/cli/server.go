@@ -38,7 +38,7 @@ func newServerCommand() *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&cfg.DataDir, "data-dir", DefaultDataDir, "folder to hold state")
-	f.StringVar(&cfg.BindAddress, "bind-address", "127.0.0.1", "IP address the API server listens on")
+	f.StringVar(&cfg.BindAddress, "bind-address", "0.0.0.0", "IP address the API server listens on; pods reach it at the host's address, so a loopback address leaves them without the API")
 	f.IntVar(&cfg.HTTPSPort, "https-listen-port", 6443, "HTTPS port of the API server")
 	f.StringVar(&cfg.WriteKubeconfig, "write-kubeconfig", "", "also write the admin kubeconfig to this file (it is always in <data-dir>/kubeconfig.yaml)")
 	f.StringVar(&cfg.DatastoreEndpoint, "datastore-endpoint", "", "comma-separated URLs of an external etcd cluster; empty runs etcd embedded")

@@ -228,6 +228,10 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := reconcileSelf(ctx, api, reg, advertiseAddress(cfg.BindAddress), int32(cfg.HTTPSPort), cfg.ServiceCIDR); err != nil {
 		return err
 	}
+	if ip := net.ParseIP(cfg.BindAddress); ip != nil && ip.IsLoopback() && !cfg.DisableAgent {
+		log.Warn("the API server listens on loopback only: pods reach the kubernetes Service at the host's address and get no answer",
+			"bindAddress", cfg.BindAddress)
+	}
 	spec := kubeconfig.Spec{Server: url, CAPEM: crt.ca.CertPEM, Name: "minik8s", CertPEM: crt.admin.CertPEM, KeyPEM: crt.admin.KeyPEM}
 	if err := kubeconfig.Write(cfg.kubeconfig(), spec); err != nil {
 		return err

@@ -108,6 +108,10 @@ func Start(opts Options) (*Cluster, error) {
 	if !hasFlag(args, "--cluster-dns-port") {
 		args = append([]string{"--cluster-dns-port", strconv.Itoa(dnsPort)}, args...)
 	}
+	// Tests talk to loopback only.
+	if !hasFlag(args, "--bind-address") {
+		args = append([]string{"--bind-address", "127.0.0.1"}, args...)
+	}
 	c := &Cluster{Binary: bin, DataDir: dir, Port: port, DNSPort: dnsPort, Kubeconfig: filepath.Join(dir, "kubeconfig.yaml"),
 		Log: filepath.Join(dir, "server.log"), extraArgs: args}
 	return c, c.start()

@@ -311,6 +311,14 @@ func (k *KubeletConnector) serveLog(w http.ResponseWriter, r *http.Request, name
 	}
 	u := &url.URL{Scheme: "https", Host: host, RawQuery: params.Encode(),
 		Path: fmt.Sprintf("/containerLogs/%s/%s/%s", pod.Namespace, pod.Name, container)}
+	ws := wsstream.IsWebSocketRequest(r)
+	if ws {
+		// Taking the connection over for the WebSocket ends the request's
+		// context; the stream from the node lives until the copy is done.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(context.WithoutCancel(ctx))
+		defer cancel()
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return apierrors.NewInternalError(err)
@@ -325,6 +333,12 @@ func (k *KubeletConnector) serveLog(w http.ResponseWriter, r *http.Request, name
 	defer resp.Body.Close()
 	if err := kubeletError(resp, "pods/log", name); err != nil {
 		return err
+	}
+	if ws {
+		// As upstream's API server streams any body to a WebSocket client:
+		// one binary (or base64) message per read.
+		_ = wsstream.NewReader(&eofApart{r: resp.Body}, true, wsstream.NewDefaultReaderProtocols()).Copy(w, r)
+		return nil
 	}
 	w.Header().Set("Content-Type", "text/plain")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
@@ -378,12 +392,11 @@ func (k *KubeletConnector) serveStream(w http.ResponseWriter, r *http.Request, n
 	// kubectl 1.30+ asks for WebSockets: exec and attach with the v5 channel
 	// protocol, which is translated here to SPDY toward the kubelet, and
 	// port-forward as SPDY tunnelled through a WebSocket, as upstream's API server
-	// does. Older WebSocket protocols are refused; their clients fall back to SPDY.
+	// does. Older WebSocket protocols (channel.k8s.io, base64.channel.k8s.io,
+	// v4.channel.k8s.io) go through to the kubelet, whose runtime serves them.
 	websocket := strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
-	if websocket && !(sub == "portforward" && wsstream.IsWebSocketRequestWithTunnelingProtocol(r)) &&
-		!(sub != "portforward" && wsstream.IsWebSocketRequestWithStreamCloseProtocol(r)) {
-		return apierrors.NewBadRequest(fmt.Sprintf("pods/%s over WebSockets needs the %s protocol; use it or SPDY/3.1", sub, wsProtocol(sub)))
-	}
+	translate := websocket && sub != "portforward" && wsstream.IsWebSocketRequestWithStreamCloseProtocol(r)
+	tunnel := websocket && sub == "portforward" && wsstream.IsWebSocketRequestWithTunnelingProtocol(r)
 	ctx := r.Context()
 	pod, err := k.getPod(ctx, namespace, name)
 	if err != nil {
@@ -438,12 +451,12 @@ func (k *KubeletConnector) serveStream(w http.ResponseWriter, r *http.Request, n
 	}
 	target := &url.URL{Scheme: "https", Host: host, Path: path, RawQuery: params.Encode()}
 	switch {
-	case websocket && sub == "portforward":
+	case tunnel:
 		// The tunnel hands its upgrade to a proxy that writes the kubelet's 101
 		// straight onto the hijacked connection, as the tunnel expects.
 		up := utilproxy.NewUpgradeAwareHandler(target, k.kubelet, false, true, k)
 		proxy.NewTunnelingHandler(up).ServeHTTP(w, withoutCredentials(r))
-	case websocket:
+	case translate:
 		opts := proxy.Options{Stdin: params.Get("input") == "1", Stdout: params.Get("output") == "1",
 			Stderr: params.Get("error") == "1", Tty: params.Get("tty") == "1"}
 		proxy.NewStreamTranslatorHandler(target, k.kubelet, 0, opts).ServeHTTP(w, r)
@@ -477,14 +490,6 @@ func dropCredentials(h http.Header) {
 			h.Del(k)
 		}
 	}
-}
-
-// wsProtocol names the WebSocket subprotocol a streaming subresource takes.
-func wsProtocol(sub string) string {
-	if sub == "portforward" {
-		return "SPDY/3.1+portforward.k8s.io tunnelling"
-	}
-	return "v5.channel.k8s.io"
 }
 
 // proxy passes the request to target; upgrades (SPDY) are spliced through.
@@ -695,4 +700,24 @@ func endpointsAddresses(obj runtime.Object, portName string) []string {
 		}
 	}
 	return out
+}
+
+// eofApart hands out a reader's last bytes and its EOF in separate reads:
+// the WebSocket copier drops whatever comes with io.EOF, and a body of known
+// length (a short log) ends that way.
+type eofApart struct {
+	r   io.Reader
+	eof bool
+}
+
+func (e *eofApart) Read(p []byte) (int, error) {
+	if e.eof {
+		return 0, io.EOF
+	}
+	n, err := e.r.Read(p)
+	if err == io.EOF && n > 0 {
+		e.eof = true
+		return n, nil
+	}
+	return n, err
 }

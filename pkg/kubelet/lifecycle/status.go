@@ -29,6 +29,10 @@ type StatusInputs struct {
 	Started map[string]bool
 	// RuntimeName prefixes container IDs ("containerd").
 	RuntimeName string
+	// Evicted is why the agent stopped the pod for good (its active deadline
+	// passed): the pod is Failed with that reason and message, as upstream's
+	// pod sync handlers make it.
+	Evicted *Waiting
 }
 
 // ContainerIDPrefix makes a status container ID from a runtime ID.
@@ -102,6 +106,9 @@ func PodStatus(pod *corev1.Pod, rt *Pod, in StatusInputs) corev1.PodStatus {
 		}
 	}
 	st.Phase = Phase(pod, st.InitContainerStatuses, st.ContainerStatuses)
+	if in.Evicted != nil {
+		st.Phase, st.Reason, st.Message = corev1.PodFailed, in.Evicted.Reason, in.Evicted.Message
+	}
 
 	conds := []corev1.PodCondition{}
 	readyToStart := corev1.ConditionFalse

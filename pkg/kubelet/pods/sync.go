@@ -37,6 +37,9 @@ func (m *Manager) syncPod(ctx context.Context, w *worker, pod *corev1.Pod, remov
 		// A finished pod never runs again; make sure nothing of it does.
 		return 0, false, m.killPod(ctx, pod, rt, 0, "")
 	}
+	if exceeded, _ := lifecycle.ActiveDeadline(pod, time.Now()); exceeded {
+		return 0, false, m.evict(ctx, pod, rt, lifecycle.DeadlineExceededReason, lifecycle.DeadlineExceededMessage)
+	}
 	if err := m.cfg.Volumes.Setup(ctx, pod); err != nil {
 		m.cfg.Recorder.Eventf(pod, corev1.EventTypeWarning, "FailedMount", "%v", err)
 		m.writeStatus(ctx, w, pod, rt)
@@ -61,7 +64,31 @@ func (m *Manager) syncPod(ctx context.Context, w *worker, pod *corev1.Pod, remov
 		// Free the sandbox (and its IP) of a pod that is done.
 		_ = m.killPod(ctx, pod, rt, 0, "")
 	}
+	if _, left := lifecycle.ActiveDeadline(pod, time.Now()); left > 0 && (actions.Requeue == 0 || left < actions.Requeue) {
+		actions.Requeue = left
+	}
 	return actions.Requeue, false, err
+}
+
+// evict stops a pod for good, as upstream's kubelet does when a pod sync
+// handler (the active deadline) says so: an event, the containers killed
+// within the grace period, and the pod Failed with the reason.
+func (m *Manager) evict(ctx context.Context, pod *corev1.Pod, rt *lifecycle.Pod, reason, message string) error {
+	m.cfg.Recorder.Event(pod, corev1.EventTypeNormal, reason, message)
+	if err := m.killPod(ctx, pod, rt, gracePeriod(pod), ""); err != nil {
+		return fmt.Errorf("stop pod %s/%s past its deadline: %w", pod.Namespace, pod.Name, err)
+	}
+	var err error
+	if rt, err = runtime.Snapshot(ctx, m.cfg.Runtime, pod.UID); err != nil {
+		return err
+	}
+	ready, started, _ := m.cfg.Prober.Results(pod.UID)
+	st := lifecycle.PodStatus(pod, rt, lifecycle.StatusInputs{Now: time.Now(), HostIP: m.cfg.NodeIP, Backoff: m.cfg.Backoff,
+		Ready: ready, Started: started, Evicted: &lifecycle.Waiting{Reason: reason, Message: message}})
+	if err := m.status.write(ctx, pod, st); err != nil {
+		return fmt.Errorf("report pod %s/%s failed: %w", pod.Namespace, pod.Name, err)
+	}
+	return nil
 }
 
 // writeStatus computes and reports the pod's status.

@@ -198,3 +198,22 @@ func TestHostNetwork(t *testing.T) {
 		t.Fatalf("podIP %q, hostIP %q", ip, hostIP)
 	}
 }
+
+// A running pod whose activeDeadlineSeconds is set (here by an update) is
+// stopped at the deadline and fails with upstream's reason.
+func TestActiveDeadlineStopsAPod(t *testing.T) {
+	s := session(t)
+	s.Apply(pod("deadline", "Always", container("c", "busybox:1.36", "sleep", "3600")))
+	s.Run("wait", "--for=condition=Ready", "pod/deadline", "--timeout=60s")
+	s.Run("patch", "pod", "deadline", "-p", `{"spec":{"activeDeadlineSeconds":3}}`)
+	framework.Eventually(t, 60*time.Second, func() error {
+		got := s.Run("get", "pod", "deadline", "-o", "jsonpath={.status.phase} {.status.reason}")
+		if got != "Failed DeadlineExceeded" {
+			return fmt.Errorf("phase and reason %q, want Failed DeadlineExceeded", got)
+		}
+		return nil
+	})
+	framework.Contains(t, s.Run("get", "pod", "deadline", "-o", "jsonpath={.status.message}"),
+		"Pod was active on the node longer than the specified deadline")
+	framework.Contains(t, s.Run("get", "events", "--field-selector=reason=DeadlineExceeded"), "pod/deadline")
+}

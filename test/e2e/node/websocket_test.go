@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/portforward"
 	"k8s.io/client-go/tools/remotecommand"
 	utilexec "k8s.io/utils/exec"
@@ -83,5 +86,59 @@ func TestStreamingOverWebSockets(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "ws") {
 		t.Fatalf("through the tunnel: %d %q", resp.StatusCode, body)
+	}
+}
+
+// The older WebSocket protocols upstream's conformance tests speak: exec with
+// channel.k8s.io (one message per write, its first byte the stream) and logs
+// with binary.k8s.io.
+func TestOlderWebSocketProtocols(t *testing.T) {
+	s := session(t)
+	s.Apply(pod("oldws", "Always", container("main", "busybox:1.36", "sh", "-c", "echo container is alive; sleep 3600")))
+	s.Run("wait", "--for=condition=Ready", "pod/oldws", "--timeout=60s")
+	cfg, err := cluster.RESTConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsCfg, err := rest.TLSConfigFor(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dialer := websocket.Dialer{TLSClientConfig: tlsCfg, HandshakeTimeout: 10 * time.Second}
+	cs := cluster.Client(t)
+	read := func(u *url.URL, protocol string) string {
+		t.Helper()
+		u.Scheme = "wss"
+		dialer.Subprotocols = []string{protocol}
+		c, resp, err := dialer.Dial(u.String(), nil)
+		if err != nil {
+			status := ""
+			if resp != nil {
+				status = resp.Status
+			}
+			t.Fatalf("%s over %s: %v %s", u.Path, protocol, err, status)
+		}
+		defer c.Close()
+		_ = c.SetReadDeadline(time.Now().Add(20 * time.Second))
+		var got strings.Builder
+		for {
+			_, msg, err := c.ReadMessage()
+			if err != nil {
+				break
+			}
+			got.Write(msg)
+		}
+		return got.String()
+	}
+	execURL := cs.CoreV1().RESTClient().Get().Resource("pods").Namespace(s.Namespace).Name("oldws").SubResource("exec").
+		Param("container", "main").Param("stdout", "1").Param("stderr", "1").
+		Param("command", "echo").Param("command", "remote execution test").URL()
+	if got := read(execURL, "channel.k8s.io"); !strings.Contains(got, "\x01remote execution test\n") {
+		t.Errorf("exec over channel.k8s.io read %q, want the command's output on channel 1", got)
+	}
+	logURL := cs.CoreV1().RESTClient().Get().Resource("pods").Namespace(s.Namespace).Name("oldws").SubResource("log").
+		Param("container", "main").URL()
+	if got := read(logURL, "binary.k8s.io"); got != "container is alive\n" {
+		t.Errorf("logs over binary.k8s.io read %q", got)
 	}
 }

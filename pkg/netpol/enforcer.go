@@ -42,6 +42,9 @@ type Enforcer struct {
 	// caught up with, and doneCh is closed (and replaced) when it moves.
 	wanted, done uint64
 	doneCh       chan struct{}
+	// inKernel has the addresses of each local pod as the kernel's rules
+	// know them.
+	inKernel map[types.UID]string
 
 	// Used by the sync loop only: the text of each family's table in the
 	// kernel ("" for none), and the problems last reported.
@@ -142,12 +145,13 @@ func (e *Enforcer) PodStarting(ctx context.Context, pod *corev1.Pod) error {
 		return nil
 	}
 	e.mu.Lock()
-	if cur, ok := e.starting[pod.UID]; ok && sameAddrs(cur, pod) {
+	if e.inKernel[pod.UID] == addrsKey(pod) {
+		// A container restart in a sandbox the rules already know.
 		e.mu.Unlock()
-	} else {
-		e.starting[pod.UID] = pod.DeepCopy()
-		e.mu.Unlock()
+		return nil
 	}
+	e.starting[pod.UID] = pod.DeepCopy()
+	e.mu.Unlock()
 	want := e.changed()
 	for {
 		e.mu.Lock()
@@ -164,8 +168,18 @@ func (e *Enforcer) PodStarting(ctx context.Context, pod *corev1.Pod) error {
 	}
 }
 
-func sameAddrs(a, b *corev1.Pod) bool {
-	return a.Status.PodIP == b.Status.PodIP && reflect.DeepEqual(a.Status.PodIPs, b.Status.PodIPs)
+func sameAddrs(a, b *corev1.Pod) bool { return addrsKey(a) == addrsKey(b) }
+
+// addrsKey renders the pod's addresses, "" when it has none.
+func addrsKey(p *corev1.Pod) string {
+	var ips []string
+	for _, ip := range p.Status.PodIPs {
+		ips = append(ips, ip.IP)
+	}
+	if len(ips) == 0 && p.Status.PodIP != "" {
+		ips = append(ips, p.Status.PodIP)
+	}
+	return strings.Join(ips, ",")
 }
 
 // Run programs the rules until ctx ends. It fails at once when the kernel
@@ -267,7 +281,14 @@ func (e *Enforcer) sync() error {
 		}
 	}
 
+	local := map[types.UID]string{}
+	for _, p := range in.Pods {
+		if p.Spec.NodeName == e.cfg.NodeName && live(p) {
+			local[p.UID] = addrsKey(p)
+		}
+	}
 	e.mu.Lock()
+	e.inKernel = local
 	if gen > e.done {
 		e.done = gen
 		close(e.doneCh)

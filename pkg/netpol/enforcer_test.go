@@ -118,4 +118,3 @@ func TestConfigValidateRefusesWhatCannotWork(t *testing.T) {
 		})
 	}
 }
-

@@ -21,7 +21,7 @@ func newAgentCommand() *cobra.Command {
 	var (
 		serverURL, token, dataDir, nodeName, criEndpoint, bridge string
 		kubeletPort                                              int
-		verbose, disableProxy                                    bool
+		verbose, disableProxy, disableNetworkPolicy              bool
 		logPolicy                                                logs.Policy
 		clusterDNS                                               []string
 		clusterDomain                                            string
@@ -55,6 +55,7 @@ func newAgentCommand() *cobra.Command {
 				ClusterDNS: clusterDNS, ClusterDomain: clusterDomain,
 				Logger: log, Extend: kubelet.Extensions, Serve: kubelet.ServeAPI,
 				ProxyREST: kubelet.ProxyREST(serverURL, nodeName, dir), DisableProxy: disableProxy,
+				DisableNetworkPolicy: disableNetworkPolicy,
 			})
 			if err != nil {
 				return err
@@ -75,6 +76,7 @@ func newAgentCommand() *cobra.Command {
 	f.StringVar(&clusterDomain, "cluster-domain", "cluster.local", "DNS domain of the cluster")
 	addLogFlags(f, &logPolicy)
 	f.BoolVar(&disableProxy, "disable-proxy", false, "do not run the service proxy (another one programs Services on this node)")
+	f.BoolVar(&disableNetworkPolicy, "disable-network-policy", false, "do not enforce NetworkPolicies on this node (another enforcer does, or none)")
 	f.BoolVarP(&verbose, "verbose", "v", false, "log debug messages")
 	return cmd
 }

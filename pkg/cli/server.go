@@ -57,6 +57,7 @@ func newServerCommand() *cobra.Command {
 	f.StringSliceVar(&cfg.Disable, "disable", nil, "packaged components not to run, as k3s: coredns (the cluster DNS), servicelb (type LoadBalancer Services are left to another implementation); traefik, local-storage, metrics-server and runtimes are accepted")
 	f.StringSliceVar(&cfg.DisableControllers, "disable-controllers", nil, "controllers not to run, by upstream's names (e.g. replicaset,garbage-collector); see docs/controllers.md")
 	f.BoolVar(&cfg.Agent.DisableProxy, "disable-proxy", false, "do not run the service proxy on the local node")
+	f.BoolVar(&cfg.Agent.DisableNetworkPolicy, "disable-network-policy", false, "do not enforce NetworkPolicies on the local node")
 	f.IntVar(&cfg.TerminatedPodGCThreshold, "terminated-pod-gc-threshold", 12500, "terminated pods kept before the oldest are deleted (0: keep them all), as kube-controller-manager's flag")
 	f.DurationVar(&cfg.NodeMonitorPeriod, "node-monitor-period", 5*time.Second, "how often the node lifecycle controller checks nodes' health")
 	f.DurationVar(&cfg.NodeMonitorGracePeriod, "node-monitor-grace-period", 50*time.Second, "how long a node may go without renewing its lease or posting status before it is marked Unknown and tainted unreachable")

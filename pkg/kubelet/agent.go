@@ -41,6 +41,7 @@ import (
 	"github.com/minik8s/minik8s/pkg/kubelet/runtime"
 	"github.com/minik8s/minik8s/pkg/kubelet/volumes"
 	"github.com/minik8s/minik8s/pkg/memory"
+	"github.com/minik8s/minik8s/pkg/netpol"
 	"github.com/minik8s/minik8s/pkg/proxy"
 )
 
@@ -75,7 +76,10 @@ type Config struct {
 	ProxyREST *rest.Config
 	// DisableProxy leaves Services to another proxy on this node.
 	DisableProxy bool
-	Logger       *slog.Logger
+	// DisableNetworkPolicy leaves NetworkPolicies unenforced on this node (or
+	// to another enforcer), as k3s's --disable-network-policy.
+	DisableNetworkPolicy bool
+	Logger               *slog.Logger
 }
 
 // Validate checks the configuration.
@@ -220,6 +224,18 @@ func (a *Agent) Run(ctx context.Context) error {
 		}()
 	}
 
+	var policies *netpol.Enforcer
+	if !a.cfg.DisableNetworkPolicy {
+		if policies, err = a.newNetworkPolicy(); err != nil {
+			return err
+		}
+		go func() {
+			if err := policies.Run(ctx); err != nil {
+				errc <- err
+			}
+		}()
+	}
+
 	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events("")})
 	defer broadcaster.Shutdown()
@@ -247,6 +263,9 @@ func (a *Agent) Run(ctx context.Context) error {
 		Recorder: recorder, Volumes: vols,
 		Env:    &envvars.Resolver{Client: client, Services: svcLister, Allocatable: n.Allocatable, Recorder: recorder},
 		Images: pods.NewImages(rt, recorder, pods.NewPullSecrets(client, recorder, a.log)), Logger: a.log,
+	}
+	if policies != nil {
+		pcfg.NetworkPolicy = policies
 	}
 	checker := &prober.Checker{Runtime: rt, UserAgent: "kube-probe/" + probeVersion(a.cfg.KubeletVersion)}
 	probes := prober.NewManager(ctx, checker, recorder)
@@ -315,6 +334,20 @@ func (a *Agent) newProxy() (*proxy.Proxier, error) {
 		return nil, fmt.Errorf("service proxy client: %w", err)
 	}
 	return proxy.New(proxy.Config{Client: client, NodeName: a.cfg.NodeName, Table: proxy.TableFor(a.cfg.Bridge), Log: a.log})
+}
+
+// newNetworkPolicy builds the node's NetworkPolicy enforcer, which watches
+// with the service proxy's identity.
+func (a *Agent) newNetworkPolicy() (*netpol.Enforcer, error) {
+	restCfg := a.cfg.ProxyREST
+	if restCfg == nil {
+		restCfg = a.cfg.REST
+	}
+	client, err := kubernetes.NewForConfig(restCfg)
+	if err != nil {
+		return nil, fmt.Errorf("network policy client: %w", err)
+	}
+	return netpol.New(netpol.Config{Client: client, NodeName: a.cfg.NodeName, Table: netpol.TableFor(a.cfg.Bridge), Log: a.log})
 }
 
 func waitEither(ctx context.Context, wait func(context.Context) error, errc chan error) error {

@@ -67,6 +67,7 @@ func ServerComponent(env *server.Env) (server.Component, error) {
 		Serve:                    ServeAPI,
 		ProxyREST:                proxyCfg,
 		DisableProxy:             env.Config.Agent.DisableProxy,
+		DisableNetworkPolicy:     env.Config.Agent.DisableNetworkPolicy,
 	})
 	if err != nil {
 		return nil, err

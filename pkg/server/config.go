@@ -106,6 +106,8 @@ type AgentOptions struct {
 	Logs logs.Policy
 	// DisableProxy leaves Services to another proxy on the local node.
 	DisableProxy bool
+	// DisableNetworkPolicy leaves NetworkPolicies unenforced on the local node.
+	DisableNetworkPolicy bool
 }
 
 // ComponentServiceLB is --disable's name for the service load balancer:

@@ -13,12 +13,19 @@ const (
 	NodeCredentialsPath = "/v1-minik8s/node-credentials"
 	// GroupBootstrappers is the group of callers presenting the join token.
 	GroupBootstrappers = "system:bootstrappers"
+	// NetworkPolicyRole lets the node's policy enforcer, which runs beside the
+	// service proxy with its identity, watch what it enforces (k3s gives its
+	// policy controller a role of its own the same way).
+	NetworkPolicyRole = "system:minik8s:network-policy"
 )
 
 // Minik8sClusterRoles are the cluster roles minik8s adds.
 func Minik8sClusterRoles() []rbacv1.ClusterRole {
 	return withDefaultMetadata([]rbacv1.ClusterRole{
 		clusterRole(NodeJoinRole, nil, paths(verbs("post"), NodeCredentialsPath)),
+		clusterRole(NetworkPolicyRole, nil,
+			on(verbs("list", "watch"), core, "pods", "namespaces"),
+			on(verbs("list", "watch"), networking, "networkpolicies")),
 	})
 }
 
@@ -26,5 +33,6 @@ func Minik8sClusterRoles() []rbacv1.ClusterRole {
 func Minik8sClusterRoleBindings() []rbacv1.ClusterRoleBinding {
 	return withDefaultBindingMetadata([]rbacv1.ClusterRoleBinding{
 		clusterBinding(NodeJoinRole, group(GroupBootstrappers)),
+		clusterBinding(NetworkPolicyRole, user(UserKubeProxy)),
 	})
 }

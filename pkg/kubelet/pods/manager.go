@@ -50,6 +50,13 @@ type Hooks interface {
 	PreStop(ctx context.Context, pod *corev1.Pod, c *corev1.Container, id string, grace time.Duration)
 }
 
+// NetworkPolicy installs the network policy rules that apply to a pod.
+type NetworkPolicy interface {
+	// PodStarting is given the pod with its sandbox's addresses and returns
+	// once its rules are in place, so its first packet is judged by them.
+	PodStarting(ctx context.Context, pod *corev1.Pod) error
+}
+
 // Config wires the manager.
 type Config struct {
 	NodeName string
@@ -63,7 +70,9 @@ type Config struct {
 	Prober   Prober
 	Hooks    Hooks
 	Images   *Images
-	Logger   *slog.Logger
+	// NetworkPolicy, if set, is waited for before a container starts.
+	NetworkPolicy NetworkPolicy
+	Logger        *slog.Logger
 	// Backoff holds container restart delays.
 	Backoff *lifecycle.Backoff
 }

@@ -216,6 +216,16 @@ func (m *Manager) startContainer(ctx context.Context, w *worker, pod *corev1.Pod
 	// Environment and mounts see the pod as it is now: with its IP, which the pod
 	// object from the API may not carry yet.
 	view := m.podView(pod, rt, sandboxID)
+	if m.cfg.NetworkPolicy != nil {
+		npCtx, cancel := context.WithTimeout(ctx, networkPolicyWait)
+		err := m.cfg.NetworkPolicy.PodStarting(npCtx, view)
+		cancel()
+		if err != nil {
+			// Starting now would let the pod talk before its policies apply:
+			// the worker tries again.
+			return fmt.Errorf("start container %s: %w", c.Name, err)
+		}
+	}
 	env, err := m.cfg.Env.Env(ctx, view, c)
 	if err != nil {
 		w.setError(c.Name, "CreateContainerConfigError", err.Error())
@@ -261,6 +271,9 @@ func (m *Manager) startContainer(ctx context.Context, w *worker, pod *corev1.Pod
 	}
 	return nil
 }
+
+// networkPolicyWait bounds the wait for a pod's network policy rules.
+const networkPolicyWait = 30 * time.Second
 
 // podView is the pod with the IPs the runtime gave its sandbox.
 func (m *Manager) podView(pod *corev1.Pod, rt *lifecycle.Pod, sandboxID string) *corev1.Pod {

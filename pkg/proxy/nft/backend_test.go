@@ -70,6 +70,10 @@ func sampleTable(f Family) *Table {
 		R(UpdateSaddr{Set: "affinity-x"}),
 		R(MatchProto{UDP}, DNAT{Addr: ep1, Port: 53}),
 	}})
+	t.AddChain(&Chain{Name: "ports", Rules: []Rule{
+		R(MatchPort{Proto: TCP, Port: 80}, Accept),
+		R(MatchPort{Proto: UDP, Port: 5000, End: 5010}, Drop),
+	}})
 	t.AddChain(&Chain{Name: "reject-chain", Rules: []Rule{R(Reject{})}})
 	return t
 }

@@ -3,6 +3,7 @@ package nft
 import (
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/google/nftables/binaryutil"
@@ -160,6 +161,33 @@ func (m MatchProto) text(Family) string { return "meta l4proto " + m.Proto.text(
 func (m MatchProto) build(b *builder) {
 	b.add(&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: reg1},
 		&expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: []byte{byte(m.Proto)}})
+}
+
+// MatchPort matches the transport protocol and a destination port, or the
+// range Port..End when End is above Port (a NetworkPolicy's endPort).
+type MatchPort struct {
+	Proto     Proto
+	Port, End uint16
+}
+
+func (m MatchPort) text(Family) string {
+	s := "meta l4proto " + m.Proto.text() + " th dport " + strconv.Itoa(int(m.Port))
+	if m.End > m.Port {
+		s += "-" + strconv.Itoa(int(m.End))
+	}
+	return s
+}
+
+func (m MatchPort) build(b *builder) {
+	b.add(&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: reg1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: []byte{byte(m.Proto)}},
+		&expr.Payload{DestRegister: reg1, Base: expr.PayloadBaseTransportHeader, Offset: 2, Len: 2})
+	if m.End > m.Port {
+		b.add(&expr.Range{Op: expr.CmpOpEq, Register: reg1,
+			FromData: binaryutil.BigEndian.PutUint16(m.Port), ToData: binaryutil.BigEndian.PutUint16(m.End)})
+		return
+	}
+	b.add(&expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: binaryutil.BigEndian.PutUint16(m.Port)})
 }
 
 // Lookup matches when the key is (Not: is not) in a set.

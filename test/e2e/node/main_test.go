@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minik8s/minik8s/pkg/netpol"
 	"github.com/minik8s/minik8s/pkg/proxy"
 	"github.com/minik8s/minik8s/test/e2e/framework"
 	"github.com/minik8s/minik8s/test/images/testimages"
@@ -114,10 +115,12 @@ func cleanupHost(dir, bridge string) {
 	framework.KillShims(sock)
 	_ = exec.Command("ip", "link", "del", bridge).Run()
 	_ = exec.Command("nft", "delete", "table", "ip", "minik8s-"+bridge).Run()
-	// The service proxy's tables outlive the node on purpose (a restart keeps
-	// Services answering); the test removes them.
+	// The service proxy's and network policies' tables outlive the node on
+	// purpose (a restart keeps Services answering, pods isolated); the test
+	// removes them.
 	for _, family := range []string{"ip", "ip6"} {
 		_ = exec.Command("nft", "delete", "table", family, proxy.TableFor(bridge)).Run()
+		_ = exec.Command("nft", "delete", "table", family, netpol.TableFor(bridge)).Run()
 	}
 	unmountUnder(dir)
 }

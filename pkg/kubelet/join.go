@@ -17,6 +17,7 @@ import (
 
 	"k8s.io/client-go/rest"
 
+	"github.com/minik8s/minik8s/pkg/atomicfile"
 	"github.com/minik8s/minik8s/pkg/cluster/kubeconfig"
 	"github.com/minik8s/minik8s/pkg/cluster/pki"
 	"github.com/minik8s/minik8s/pkg/server"
@@ -48,7 +49,7 @@ func Join(ctx context.Context, serverURL, token, nodeName, dir string) (*rest.Co
 	if err := os.MkdirAll(tlsDir, 0o700); err != nil {
 		return nil, err
 	}
-	if err := pki.WriteFileAtomic(caFile, caPEM, 0o644); err != nil {
+	if err := atomicfile.Write(caFile, caPEM, 0o644); err != nil {
 		return nil, err
 	}
 	kp := &pki.KeyPair{CertPEM: []byte(creds.CertPEM), KeyPEM: []byte(creds.KeyPEM)}

@@ -55,6 +55,7 @@ func newAgentCommand() *cobra.Command {
 				ClusterDNS: clusterDNS, ClusterDomain: clusterDomain,
 				Logger: log, Extend: kubelet.Extensions, Serve: kubelet.ServeAPI,
 				ProxyREST: kubelet.ProxyREST(serverURL, nodeName, dir), DisableProxy: disableProxy,
+				RotateClientCertificate: true,
 			})
 			if err != nil {
 				return err

@@ -137,7 +137,7 @@ func New(cfg Config) (*Server, error) {
 	s.metrics = newMetrics(cfg.Registry)
 	objects := cachedObjects{cfg.Registry}
 	chain, err := plugins.New(plugins.Config{Objects: objects, Registry: cfg.Registry, QuotaStatus: objects,
-		Disabled: cfg.DisableAdmissionPlugins, Enabled: cfg.EnableAdmissionPlugins})
+		Authorizer: cfg.Authorizer, Disabled: cfg.DisableAdmissionPlugins, Enabled: cfg.EnableAdmissionPlugins})
 	if err != nil {
 		return nil, err
 	}

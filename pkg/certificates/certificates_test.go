@@ -14,7 +14,6 @@ import (
 	"time"
 
 	certv1 "k8s.io/api/certificates/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/minik8s/minik8s/pkg/auth"
 	"github.com/minik8s/minik8s/pkg/auth/authorizer"
@@ -175,58 +174,29 @@ func TestNodeClientRequestsAreRecognizedAsUpstreamsApproverDoes(t *testing.T) {
 type signerAuthz map[string]bool // "verb name" allowed
 
 func (s signerAuthz) Authorize(_ context.Context, a authorizer.Attributes) (authorizer.Decision, string, error) {
-	if a.Resource == "signers" && a.Group == "certificates.k8s.io" && s[a.Verb+" "+a.Name] {
+	if a.Resource == "signers" && a.Group == "certificates.k8s.io" && a.Version == "*" && a.IsResource && s[a.Verb+" "+a.Name] {
 		return authorizer.Allow, "", nil
 	}
 	return authorizer.NoOpinion, "", nil
 }
 
-func TestAdmissionChecksAsUpstreamsPlugins(t *testing.T) {
-	ctx := context.Background()
+func TestMayUseSignerAsksForTheSignerThenItsDomain(t *testing.T) {
 	u := &auth.User{Name: "alice"}
-	csr := &certv1.CertificateSigningRequest{Spec: certv1.CertificateSigningRequestSpec{SignerName: apiCli}}
-	csr.Name = "c"
-	if err := CheckApproval(ctx, signerAuthz{"approve kubernetes.io/kube-apiserver-client": true}, u, csr); err != nil {
-		t.Errorf("approve on the signer: %v", err)
-	}
-	if err := CheckApproval(ctx, signerAuthz{"approve kubernetes.io/*": true}, u, csr); err != nil {
-		t.Errorf("approve on the signer's domain: %v", err)
-	}
-	err := CheckApproval(ctx, signerAuthz{"sign kubernetes.io/*": true}, u, csr)
-	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), `user not permitted to approve requests with signerName "kubernetes.io/kube-apiserver-client"`) {
-		t.Errorf("approve without the verb: %v", err)
-	}
-	signed := csr.DeepCopy()
-	signed.Status.Certificate = []byte("cert")
-	if err := CheckSigning(ctx, signerAuthz{}, u, csr.DeepCopy(), csr); err != nil {
-		t.Errorf("a status update that leaves the certificate: %v", err)
-	}
-	if err := CheckSigning(ctx, signerAuthz{}, u, signed, csr); !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "user not permitted to sign requests") {
-		t.Errorf("sign without the verb: %v", err)
-	}
-	if err := CheckSigning(ctx, signerAuthz{"sign kubernetes.io/kube-apiserver-client": true}, u, signed, csr); err != nil {
-		t.Errorf("sign with the verb: %v", err)
-	}
-
-	_, masters := request(t, x509.CertificateRequest{Subject: pkix.Name{CommonName: "eve", Organization: []string{"system:masters"}}})
-	_, plain := request(t, user)
 	for _, tc := range []struct {
-		name   string
-		signer string
-		req    []byte
-		refuse bool
+		name  string
+		rules signerAuthz
+		want  bool
 	}{
-		{"system:masters through the client signer is refused", apiCli, masters, true},
-		{"another group through the client signer is fine", apiCli, plain, false},
-		{"system:masters through another signer is not this plugin's business", "example.com/signer", masters, false},
+		{"the verb on the signer's own name allows", signerAuthz{"approve kubernetes.io/kube-apiserver-client": true}, true},
+		{"the verb on the signer's domain wildcard allows", signerAuthz{"approve kubernetes.io/*": true}, true},
+		{"another verb on the signer does not allow", signerAuthz{"sign kubernetes.io/kube-apiserver-client": true}, false},
+		{"the verb on another signer does not allow", signerAuthz{"approve example.com/*": true}, false},
+		{"no rules do not allow", signerAuthz{}, false},
 	} {
-		c := &certv1.CertificateSigningRequest{Spec: certv1.CertificateSigningRequestSpec{SignerName: tc.signer, Request: tc.req}}
-		err := CheckSubjectRestriction(c)
-		if tc.refuse != (err != nil) {
-			t.Errorf("%s: %v", tc.name, err)
-		}
-		if tc.refuse && !strings.Contains(err.Error(), "use of kubernetes.io/kube-apiserver-client signer with system:masters group is not allowed") {
-			t.Errorf("%s: message %v", tc.name, err)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			if got := MayUseSigner(context.Background(), tc.rules, u, "approve", apiCli); got != tc.want {
+				t.Fatalf("MayUseSigner = %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

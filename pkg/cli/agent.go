@@ -55,7 +55,8 @@ func newAgentCommand() *cobra.Command {
 				ClusterDNS: clusterDNS, ClusterDomain: clusterDomain,
 				Logger: log, Extend: kubelet.Extensions, Serve: kubelet.ServeAPI,
 				ProxyREST: kubelet.ProxyREST(serverURL, nodeName, dir), DisableProxy: disableProxy,
-				DisableNetworkPolicy: disableNetworkPolicy,
+				DisableNetworkPolicy:    disableNetworkPolicy,
+				RotateClientCertificate: true,
 			})
 			if err != nil {
 				return err

@@ -29,6 +29,7 @@ import (
 
 	"github.com/minik8s/minik8s/pkg/apis"
 	"github.com/minik8s/minik8s/pkg/images"
+	"github.com/minik8s/minik8s/pkg/kubelet/clientcert"
 	"github.com/minik8s/minik8s/pkg/kubelet/cni"
 	"github.com/minik8s/minik8s/pkg/kubelet/containerd"
 	"github.com/minik8s/minik8s/pkg/kubelet/cri"
@@ -79,7 +80,11 @@ type Config struct {
 	// DisableNetworkPolicy leaves NetworkPolicies unenforced on this node (or
 	// to another enforcer), as k3s's --disable-network-policy.
 	DisableNetworkPolicy bool
-	Logger               *slog.Logger
+	// RotateClientCertificate renews the node's client certificate in
+	// Dir/tls before it expires (upstream's rotateCertificates); REST must
+	// then read it from those files, so new connections take the new one.
+	RotateClientCertificate bool
+	Logger                  *slog.Logger
 }
 
 // Validate checks the configuration.
@@ -137,6 +142,17 @@ func (a *Agent) Run(ctx context.Context) error {
 		return fmt.Errorf("agent client: %w", err)
 	}
 	a.Client = client
+	if a.cfg.RotateClientCertificate {
+		m, err := clientcert.New(clientcert.Config{NodeName: a.cfg.NodeName, Dir: filepath.Join(a.cfg.Dir, "tls"), Client: client, Log: a.log})
+		if err != nil {
+			return err
+		}
+		go func() {
+			if err := m.Run(ctx); err != nil {
+				a.log.Error("client certificate rotation stopped", "err", err)
+			}
+		}()
+	}
 
 	// The runtime: our own containerd unless told to use another.
 	endpoint := a.cfg.ContainerRuntimeEndpoint

@@ -35,17 +35,17 @@ func ServerComponent(env *server.Env) (server.Component, error) {
 		name = strings.ToLower(h)
 	}
 	dir := filepath.Join(env.Config.DataDir, "agent")
-	kp, err := pki.LoadOrIssue(env.CA, filepath.Join(dir, "tls"), "node", pki.Leaf{
-		CommonName: "system:node:" + name, Organization: []string{"system:nodes"}, Client: true})
-	if err != nil {
+	// Issued here at the first start (and when missing or near expiry);
+	// renewed after that through CSRs, as a joined node's is.
+	if _, err := pki.LoadOrIssue(env.CA, filepath.Join(dir, "tls"), "node", pki.Leaf{
+		CommonName: "system:node:" + name, Organization: []string{"system:nodes"}, Client: true}); err != nil {
 		return nil, fmt.Errorf("node credentials: %w", err)
 	}
 	dnsIP, err := env.Config.ClusterDNSIP()
 	if err != nil {
 		return nil, err
 	}
-	restCfg := &rest.Config{Host: env.ServerURL, UserAgent: "minik8s-agent/" + name, QPS: 50, Burst: 100,
-		TLSClientConfig: rest.TLSClientConfig{CAData: env.CAPEM, CertData: kp.CertPEM, KeyData: kp.KeyPEM}}
+	restCfg := NodeREST(env.ServerURL, name, env.CAPEM, filepath.Join(dir, "tls"))
 	// The service proxy runs as kube-proxy does, with upstream's identity.
 	pkp, err := pki.LoadOrIssue(env.CA, filepath.Join(dir, "tls"), "proxy", pki.Leaf{CommonName: ProxyUser, Client: true})
 	if err != nil {
@@ -68,6 +68,7 @@ func ServerComponent(env *server.Env) (server.Component, error) {
 		ProxyREST:                proxyCfg,
 		DisableProxy:             env.Config.Agent.DisableProxy,
 		DisableNetworkPolicy:     env.Config.Agent.DisableNetworkPolicy,
+		RotateClientCertificate:  true,
 	})
 	if err != nil {
 		return nil, err

@@ -17,8 +17,10 @@ import (
 
 	"k8s.io/client-go/rest"
 
+	"github.com/minik8s/minik8s/pkg/atomicfile"
 	"github.com/minik8s/minik8s/pkg/cluster/kubeconfig"
 	"github.com/minik8s/minik8s/pkg/cluster/pki"
+	"github.com/minik8s/minik8s/pkg/kubelet/clientcert"
 	"github.com/minik8s/minik8s/pkg/server"
 )
 
@@ -29,8 +31,11 @@ func Join(ctx context.Context, serverURL, token, nodeName, dir string) (*rest.Co
 	caFile := filepath.Join(tlsDir, "ca.crt")
 	if kp, err := pki.Load(tlsDir, "node"); err == nil {
 		_, perr := pki.Load(tlsDir, "proxy") // credentials from before the proxy: join again
-		if caPEM, err := os.ReadFile(caFile); err == nil && perr == nil && strings.HasSuffix(kp.Cert.Subject.CommonName, ":"+nodeName) {
-			return restConfig(serverURL, nodeName, caPEM, kp.CertPEM, kp.KeyPEM), nil
+		// A key that does not fit the certificate (a crash between writing
+		// the two when rotating) is useless: join again.
+		_, pairErr := tls.X509KeyPair(kp.CertPEM, kp.KeyPEM)
+		if caPEM, err := os.ReadFile(caFile); err == nil && perr == nil && pairErr == nil && strings.HasSuffix(kp.Cert.Subject.CommonName, ":"+nodeName) {
+			return NodeREST(serverURL, nodeName, caPEM, tlsDir), nil
 		}
 	}
 	caHash, _ := server.ParseJoinToken(token)
@@ -48,7 +53,7 @@ func Join(ctx context.Context, serverURL, token, nodeName, dir string) (*rest.Co
 	if err := os.MkdirAll(tlsDir, 0o700); err != nil {
 		return nil, err
 	}
-	if err := pki.WriteFileAtomic(caFile, caPEM, 0o644); err != nil {
+	if err := atomicfile.Write(caFile, caPEM, 0o644); err != nil {
 		return nil, err
 	}
 	kp := &pki.KeyPair{CertPEM: []byte(creds.CertPEM), KeyPEM: []byte(creds.KeyPEM)}
@@ -61,7 +66,7 @@ func Join(ctx context.Context, serverURL, token, nodeName, dir string) (*rest.Co
 			return nil, err
 		}
 	}
-	cfg := restConfig(serverURL, nodeName, caPEM, kp.CertPEM, kp.KeyPEM)
+	cfg := NodeREST(serverURL, nodeName, caPEM, tlsDir)
 	// A kubeconfig of the node's identity, for debugging with kubectl.
 	_ = kubeconfig.Write(filepath.Join(dir, "node.kubeconfig"), kubeconfig.Spec{Server: serverURL, CAPEM: caPEM,
 		Name: "minik8s-node", CertPEM: kp.CertPEM, KeyPEM: kp.KeyPEM})
@@ -83,6 +88,15 @@ func ProxyREST(serverURL, nodeName, dir string) *rest.Config {
 	cfg := restConfig(serverURL, nodeName, caPEM, kp.CertPEM, kp.KeyPEM)
 	cfg.UserAgent = "minik8s-proxy/" + nodeName
 	return cfg
+}
+
+// NodeREST reaches the API server as the node, with the client certificate
+// and key in tlsDir read from their files: client-go reloads them when they
+// change, so a rotated certificate serves new connections without a restart.
+func NodeREST(serverURL, nodeName string, caPEM []byte, tlsDir string) *rest.Config {
+	return &rest.Config{Host: serverURL, UserAgent: "minik8s-agent/" + nodeName, QPS: 50, Burst: 100,
+		TLSClientConfig: rest.TLSClientConfig{CAData: caPEM,
+			CertFile: filepath.Join(tlsDir, clientcert.Name+".crt"), KeyFile: filepath.Join(tlsDir, clientcert.Name+".key")}}
 }
 
 func restConfig(serverURL, nodeName string, caPEM, certPEM, keyPEM []byte) *rest.Config {

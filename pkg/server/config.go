@@ -67,6 +67,10 @@ type Config struct {
 	// HPASyncPeriod is how often each HorizontalPodAutoscaler is looked at
 	// (zero: upstream's 15s).
 	HPASyncPeriod time.Duration
+	// ClusterSigningDuration is the longest lifetime of certificates issued
+	// for CertificateSigningRequests (zero: a year), as kube-controller-manager's
+	// --cluster-signing-duration; short ones let tests watch nodes rotate theirs.
+	ClusterSigningDuration time.Duration
 	// DisableLeaderElection runs the controllers and the scheduler without
 	// holding their kube-system Leases (--leader-elect=false).
 	DisableLeaderElection bool
@@ -152,6 +156,9 @@ func (c *Config) Validate() error {
 	}
 	if c.NodeMonitorPeriod < 0 || c.NodeMonitorGracePeriod < 0 || c.HPASyncPeriod < 0 {
 		return errors.New("--node-monitor-period, --node-monitor-grace-period and --horizontal-pod-autoscaler-sync-period must not be negative")
+	}
+	if c.ClusterSigningDuration < 0 {
+		return errors.New("--cluster-signing-duration must not be negative")
 	}
 	if c.AuditLog.Path != "" {
 		if err := c.AuditLog.Validate(); err != nil {

@@ -28,6 +28,7 @@ import (
 
 	"github.com/minik8s/minik8s/pkg/apis"
 	"github.com/minik8s/minik8s/pkg/apiserver"
+	"github.com/minik8s/minik8s/pkg/atomicfile"
 	"github.com/minik8s/minik8s/pkg/auth/bootstrappolicy"
 	"github.com/minik8s/minik8s/pkg/cluster/etcd"
 	"github.com/minik8s/minik8s/pkg/cluster/kubeconfig"
@@ -248,7 +249,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	fmt.Fprintf(os.Stderr, "minik8s is running. Point kubectl at it with:\n  export KUBECONFIG=%s\n", kc)
 	joinToken := JoinToken(crt.ca.CertPEM, token)
-	if err := pki.WriteFileAtomic(cfg.joinTokenFile(), []byte(joinToken+"\n"), 0o600); err != nil {
+	if err := atomicfile.Write(cfg.joinTokenFile(), []byte(joinToken+"\n"), 0o600); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "Join more nodes with:\n  minik8s agent --server %s --token $(cat %s)\n", url, cfg.joinTokenFile())
@@ -438,7 +439,7 @@ func ensureToken(cfg *Config) (string, error) {
 	if err := os.MkdirAll(cfg.credDir(), 0o700); err != nil {
 		return "", err
 	}
-	if err := pki.WriteFileAtomic(cfg.tokenFile(), []byte(t+"\n"), 0o600); err != nil {
+	if err := atomicfile.Write(cfg.tokenFile(), []byte(t+"\n"), 0o600); err != nil {
 		return "", err
 	}
 	return t, nil

@@ -16,8 +16,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/minik8s/minik8s/pkg/atomicfile"
 	"github.com/minik8s/minik8s/pkg/auth/serviceaccount"
-	"github.com/minik8s/minik8s/pkg/cluster/pki"
 	"github.com/minik8s/minik8s/pkg/registry"
 	"github.com/minik8s/minik8s/pkg/storage"
 )
@@ -36,7 +36,7 @@ func serviceAccountSigner(cfg *Config) (*serviceaccount.Signer, error) {
 			return nil, err
 		}
 		data = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
-		if err := pki.WriteFileAtomic(file, data, 0o600); err != nil {
+		if err := atomicfile.Write(file, data, 0o600); err != nil {
 			return nil, err
 		}
 	} else if err != nil {

@@ -8,6 +8,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/pem"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -131,4 +132,103 @@ func TestCertificateApproveIssuesACertificateThatAuthenticates(t *testing.T) {
 		return nil
 	})
 	framework.Contains(t, s.Run("get", "csr", bad, "-o", "jsonpath={.status.conditions[?(@.type==\"Failed\")].reason}"), "SignerValidationFailure")
+}
+
+// The certificate admission plugins: a user who may update the approval of
+// CSRs still needs the approve verb on the signer, a user who may update their
+// status needs the sign verb to hand out a certificate, and nobody gets a
+// system:masters client certificate through the client signer.
+func TestCertificatePluginsAskForTheSignerVerbs(t *testing.T) {
+	s := framework.NewSession(t, cluster, framework.KubectlPath(t, ""))
+	suffix := s.Namespace[len(s.Namespace)-5:]
+	role := "csr-approver-" + suffix
+	s.Run("create", "serviceaccount", "approver")
+	s.Apply(`apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: ` + role + `
+rules:
+- apiGroups: [certificates.k8s.io]
+  resources: [certificatesigningrequests]
+  verbs: [get, list, watch]
+- apiGroups: [certificates.k8s.io]
+  resources: [certificatesigningrequests/approval, certificatesigningrequests/status]
+  verbs: [get, update, patch]
+`)
+	t.Cleanup(func() { s.Do("delete", "clusterrole", role); s.Do("delete", "clusterrolebinding", role) })
+	s.Run("create", "clusterrolebinding", role, "--clusterrole", role, "--serviceaccount", s.Namespace+":approver")
+
+	// A kubeconfig with only the service account's token: not an administrator.
+	token := strings.TrimSpace(s.Run("create", "token", "approver"))
+	kc := filepath.Join(t.TempDir(), "kubeconfig")
+	server := s.Run("config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}")
+	s.Run("--kubeconfig", kc, "config", "set-cluster", "c", "--server", server,
+		"--certificate-authority", filepath.Join(cluster.DataDir, "server", "tls", "ca.crt"))
+	s.Run("--kubeconfig", kc, "config", "set-credentials", "approver", "--token", token)
+	s.Run("--kubeconfig", kc, "config", "set-context", "c", "--cluster", "c", "--user", "approver", "--namespace", s.Namespace)
+	s.Run("--kubeconfig", kc, "config", "use-context", "c")
+
+	name := "bob-" + suffix
+	_, csrPEM := newCSR(t, name, "dev-team")
+	s.Apply(csrManifest(name, csrPEM, "kubernetes.io/kube-apiserver-client", ""))
+	t.Cleanup(func() { s.Do("delete", "csr", name) })
+	r := s.Do("--kubeconfig", kc, "certificate", "approve", name)
+	want := `certificatesigningrequests.certificates.k8s.io "` + name + `" is forbidden: user not permitted to approve requests with signerName "kubernetes.io/kube-apiserver-client"`
+	if r.Code == 0 || !strings.Contains(r.Stderr, want) {
+		t.Fatalf("approving without the approve verb on the signer: code %d, stderr %q, want %q", r.Code, r.Stderr, want)
+	}
+	framework.Contains(t, s.Run("get", "csr", name), "Pending")
+
+	// Granted approve on the signer's domain, the same user approves.
+	s.Apply(`apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: ` + role + `
+rules:
+- apiGroups: [certificates.k8s.io]
+  resources: [certificatesigningrequests]
+  verbs: [get, list, watch]
+- apiGroups: [certificates.k8s.io]
+  resources: [certificatesigningrequests/approval, certificatesigningrequests/status]
+  verbs: [get, update, patch]
+- apiGroups: [certificates.k8s.io]
+  resources: [signers]
+  resourceNames: [kubernetes.io/*]
+  verbs: [approve]
+`)
+	framework.Eventually(t, 10*time.Second, func() error {
+		if r := s.Do("--kubeconfig", kc, "certificate", "approve", name); r.Code != 0 {
+			return errors.New(r.Stderr)
+		}
+		return nil
+	})
+	var certB64 string
+	framework.Eventually(t, 20*time.Second, func() error {
+		if certB64 = s.Run("get", "csr", name, "-o", "jsonpath={.status.certificate}"); certB64 == "" {
+			return os.ErrNotExist
+		}
+		return nil
+	})
+
+	// Handing out a certificate for a signer needs the sign verb on it.
+	other := "carol-" + suffix
+	_, csr2 := newCSR(t, other)
+	s.Apply(csrManifest(other, csr2, "example.com/signer", ""))
+	t.Cleanup(func() { s.Do("delete", "csr", other) })
+	s.Run("certificate", "approve", other)
+	r = s.Do("--kubeconfig", kc, "patch", "csr", other, "--subresource=status", "--type=merge",
+		"-p", `{"status":{"certificate":"`+certB64+`"}}`)
+	want = `certificatesigningrequests.certificates.k8s.io "` + other + `" is forbidden: user not permitted to sign requests with signerName "example.com/signer"`
+	if r.Code == 0 || !strings.Contains(r.Stderr, want) {
+		t.Fatalf("signing without the sign verb on the signer: code %d, stderr %q, want %q", r.Code, r.Stderr, want)
+	}
+
+	// No system:masters through the client signer, not even for an administrator.
+	masters := "eve-" + suffix
+	_, csr3 := newCSR(t, masters, "system:masters")
+	r = s.DoIn(csrManifest(masters, csr3, "kubernetes.io/kube-apiserver-client", ""), "create", "-f", "-")
+	want = `certificatesigningrequests.certificates.k8s.io "` + masters + `" is forbidden: use of kubernetes.io/kube-apiserver-client signer with system:masters group is not allowed`
+	if r.Code == 0 || !strings.Contains(r.Stderr, want) {
+		t.Fatalf("a system:masters client CSR: code %d, stderr %q, want %q", r.Code, r.Stderr, want)
+	}
 }

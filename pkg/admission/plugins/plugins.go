@@ -9,6 +9,9 @@ import (
 	"strings"
 
 	"github.com/minik8s/minik8s/pkg/admission"
+	"github.com/minik8s/minik8s/pkg/admission/certificateapproval"
+	"github.com/minik8s/minik8s/pkg/admission/certificatesigning"
+	"github.com/minik8s/minik8s/pkg/admission/certificatesubjectrestriction"
 	"github.com/minik8s/minik8s/pkg/admission/defaultingressclass"
 	"github.com/minik8s/minik8s/pkg/admission/defaultstorageclass"
 	"github.com/minik8s/minik8s/pkg/admission/defaulttolerationseconds"
@@ -23,6 +26,7 @@ import (
 	"github.com/minik8s/minik8s/pkg/admission/storageobjectinuseprotection"
 	"github.com/minik8s/minik8s/pkg/admission/taintnodesbycondition"
 	"github.com/minik8s/minik8s/pkg/admission/validatingadmissionpolicy"
+	"github.com/minik8s/minik8s/pkg/auth/authorizer"
 	"github.com/minik8s/minik8s/pkg/registry"
 )
 
@@ -34,6 +38,9 @@ type Config struct {
 	Registry *registry.Registry
 	// QuotaStatus charges usage to ResourceQuotas.
 	QuotaStatus resourcequota.StatusWriter
+	// Authorizer is the server's: the certificate plugins ask it whether a
+	// user may approve or sign for a signer.
+	Authorizer authorizer.Authorizer
 	// Disabled names plugins not to run (upstream's --disable-admission-plugins).
 	Disabled []string
 	// Enabled names the plugins that are off by default to run
@@ -43,8 +50,8 @@ type Config struct {
 
 // Validate checks that every disabled name is a plugin's.
 func (c *Config) Validate() error {
-	if c.Objects == nil || c.Registry == nil || c.QuotaStatus == nil {
-		return fmt.Errorf("admission: objects, registry and quota status are required")
+	if c.Objects == nil || c.Registry == nil || c.QuotaStatus == nil || c.Authorizer == nil {
+		return fmt.Errorf("admission: objects, registry, quota status and authorizer are required")
 	}
 	for _, n := range append(slices.Clone(c.Disabled), c.Enabled...) {
 		if !slices.Contains(Names(), n) {
@@ -86,6 +93,9 @@ var ordered = []entry{
 	{name: defaultstorageclass.Name, new: plain(func(c *Config) admission.Interface { return defaultstorageclass.New(c.Objects) })},
 	{name: storageobjectinuseprotection.Name, new: plain(func(*Config) admission.Interface { return storageobjectinuseprotection.New() })},
 	{name: runtimeclass.Name, new: plain(func(c *Config) admission.Interface { return runtimeclass.New(c.Objects) })},
+	{name: certificateapproval.Name, new: plain(func(c *Config) admission.Interface { return certificateapproval.New(c.Authorizer) })},
+	{name: certificatesigning.Name, new: plain(func(c *Config) admission.Interface { return certificatesigning.New(c.Authorizer) })},
+	{name: certificatesubjectrestriction.Name, new: plain(func(*Config) admission.Interface { return certificatesubjectrestriction.New() })},
 	{name: defaultingressclass.Name, new: plain(func(c *Config) admission.Interface { return defaultingressclass.New(c.Objects) })},
 	{name: validatingadmissionpolicy.Name, new: plain(func(c *Config) admission.Interface {
 		return validatingadmissionpolicy.New(c.Registry, c.Objects)

@@ -2,6 +2,7 @@ package bootstrappolicy
 
 import (
 	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // What minik8s adds to upstream's policy, for what minik8s does its own way.
@@ -17,6 +18,10 @@ const (
 	// service proxy with its identity, watch what it enforces (k3s gives its
 	// policy controller a role of its own the same way).
 	NetworkPolicyRole = "system:minik8s:network-policy"
+	// NodeAutoApproveRotationBinding lets every node have its renewal CSRs
+	// approved by the csrapproving controller, as kubeadm's
+	// kubeadm:node-autoapprove-certificate-rotation binding does.
+	NodeAutoApproveRotationBinding = "system:minik8s:node-autoapprove-certificate-rotation"
 )
 
 // Minik8sClusterRoles are the cluster roles minik8s adds.
@@ -34,5 +39,8 @@ func Minik8sClusterRoleBindings() []rbacv1.ClusterRoleBinding {
 	return withDefaultBindingMetadata([]rbacv1.ClusterRoleBinding{
 		clusterBinding(NodeJoinRole, group(GroupBootstrappers)),
 		clusterBinding(NetworkPolicyRole, user(UserKubeProxy)),
+		{ObjectMeta: metav1.ObjectMeta{Name: NodeAutoApproveRotationBinding},
+			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient"},
+			Subjects: []rbacv1.Subject{group("system:nodes")}},
 	})
 }

@@ -19,6 +19,8 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/minik8s/minik8s/pkg/atomicfile"
 )
 
 // KeyPair is a certificate with its private key.
@@ -180,10 +182,10 @@ func (kp *KeyPair) Save(dir, name string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", dir, err)
 	}
-	if err := WriteFileAtomic(filepath.Join(dir, name+".crt"), kp.CertPEM, 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, name+".crt"), kp.CertPEM, 0o644); err != nil {
 		return err
 	}
-	return WriteFileAtomic(filepath.Join(dir, name+".key"), kp.KeyPEM, 0o600)
+	return atomicfile.Write(filepath.Join(dir, name+".key"), kp.KeyPEM, 0o600)
 }
 
 func pair(der []byte, key *ecdsa.PrivateKey) (*KeyPair, error) {
@@ -206,16 +208,4 @@ func pair(der []byte, key *ecdsa.PrivateKey) (*KeyPair, error) {
 func serial() *big.Int {
 	n, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
 	return n
-}
-
-// WriteFileAtomic replaces path with data so readers never see half a file.
-func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, mode); err != nil {
-		return fmt.Errorf("write %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("rename %s: %w", tmp, err)
-	}
-	return nil
 }

@@ -30,6 +30,9 @@ type Config struct {
 	// HPASyncPeriod is how often each HorizontalPodAutoscaler is reconciled;
 	// zero means upstream's 15s.
 	HPASyncPeriod time.Duration
+	// SigningDuration is the longest lifetime of certificates the csrsigning
+	// controller issues (--cluster-signing-duration; zero means a year).
+	SigningDuration time.Duration
 	// LeaderElect runs the controllers only while this server holds the
 	// kube-system/kube-controller-manager Lease (--leader-elect), so a second
 	// server on the same cluster stands by; Identity names this server in it.
@@ -51,8 +54,8 @@ func (c *Config) Validate() error {
 	if c.TerminatedPodGCThreshold < 0 {
 		return fmt.Errorf("terminated pod GC threshold must not be negative, not %d", c.TerminatedPodGCThreshold)
 	}
-	if c.NodeMonitorPeriod < 0 || c.NodeMonitorGracePeriod < 0 || c.HPASyncPeriod < 0 {
-		return fmt.Errorf("controller periods must not be negative")
+	if c.NodeMonitorPeriod < 0 || c.NodeMonitorGracePeriod < 0 || c.HPASyncPeriod < 0 || c.SigningDuration < 0 {
+		return fmt.Errorf("controller periods and the signing duration must not be negative")
 	}
 	if c.NodeMonitorPeriod > 0 && c.NodeMonitorGracePeriod > 0 && c.NodeMonitorPeriod > c.NodeMonitorGracePeriod {
 		return fmt.Errorf("the node monitor period (%s) must not exceed the node monitor grace period (%s)", c.NodeMonitorPeriod, c.NodeMonitorGracePeriod)

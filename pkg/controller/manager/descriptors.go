@@ -255,7 +255,7 @@ func newCSRSigning(cc ControllerContext) (Runnable, error) {
 		return nil, nil
 	}
 	return csrsigning.New(csrsigning.Config{Client: cc.Client, CSRs: cc.Informers.Certificates().V1().CertificateSigningRequests(),
-		CA: cc.Config.CA, Workers: 2, Log: cc.Log})
+		CA: cc.Config.CA, MaxDuration: cc.Config.SigningDuration, Workers: 2, Log: cc.Log})
 }
 
 func newCSRApproving(cc ControllerContext) (Runnable, error) {

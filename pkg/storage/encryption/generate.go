@@ -11,7 +11,7 @@ import (
 	apiserverv1 "k8s.io/apiserver/pkg/apis/apiserver/v1"
 	"sigs.k8s.io/yaml"
 
-	"github.com/minik8s/minik8s/pkg/cluster/pki"
+	"github.com/minik8s/minik8s/pkg/atomicfile"
 )
 
 // EnsureDefault makes sure path holds an EncryptionConfiguration and returns it
@@ -32,7 +32,7 @@ func EnsureDefault(path string) (*Config, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create %s: %w", filepath.Dir(path), err)
 	}
-	if err := pki.WriteFileAtomic(path, data, 0o600); err != nil {
+	if err := atomicfile.Write(path, data, 0o600); err != nil {
 		return nil, fmt.Errorf("write encryption provider config: %w", err)
 	}
 	return Parse(data)

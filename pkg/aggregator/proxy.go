@@ -114,3 +114,9 @@ func (a *Aggregator) resolve(s *apiregistrationv1.APIService) (*url.URL, error) 
 	}
 	return apiproxy.ResolveEndpoint(a.services, a.slices, s.Spec.Service.Namespace, s.Spec.Service.Name, port)
 }
+
+// ResolveService returns the address of a ready endpoint of a Service's port,
+// as requests to an APIService are routed; webhooks that name a Service use it.
+func (a *Aggregator) ResolveService(namespace, name string, port int32) (*url.URL, error) {
+	return apiproxy.ResolveEndpoint(a.services, a.slices, namespace, name, port)
+}

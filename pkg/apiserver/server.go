@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -95,6 +96,9 @@ type Aggregator interface {
 	Discovery() []aggregator.GroupVersion
 	// OnChange registers fn to run when Discovery changes.
 	OnChange(fn func())
+	// ResolveService returns the address of a ready endpoint of a Service's
+	// port, for webhooks that name a Service.
+	ResolveService(namespace, name string, port int32) (*url.URL, error)
 }
 
 // Validate reports missing settings.

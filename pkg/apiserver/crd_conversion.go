@@ -6,7 +6,9 @@ import (
 	"net/url"
 
 	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/minik8s/minik8s/pkg/crdconversion"
@@ -21,9 +23,13 @@ func (s *Server) withConversionWebhook(crd *apiextv1.CustomResourceDefinition, r
 		return err
 	}
 	convert := func(ctx context.Context, objs []*unstructured.Unstructured, apiVersion string) ([]*unstructured.Unstructured, error) {
+		// Errors name the version converted from, as upstream's do.
 		var from schema.GroupVersionKind
-		if len(objs) > 0 {
-			from = schema.FromAPIVersionAndKind(objs[0].GetAPIVersion(), objs[0].GetKind())
+		for _, o := range objs {
+			if o.GetAPIVersion() != apiVersion {
+				from = schema.FromAPIVersionAndKind(o.GetAPIVersion(), o.GetKind())
+				break
+			}
 		}
 		return wh.Convert(ctx, objs, apiVersion, from)
 	}
@@ -39,4 +45,39 @@ func (s *Server) resolveService(namespace, name string, port int32) (*url.URL, e
 		return nil, errors.New("no service resolver")
 	}
 	return s.cfg.Aggregator.ResolveService(namespace, name, port)
+}
+
+// toServedAll converts stored objects to the served version; a conversion
+// webhook gets those of a list in one review.
+func toServedAll(ctx context.Context, res *registry.Resource, items []runtime.Object) ([]runtime.Object, error) {
+	out := make([]runtime.Object, len(items))
+	if res.ConvertCustom != nil {
+		us := make([]*unstructured.Unstructured, 0, len(items))
+		for _, it := range items {
+			if u, ok := it.(*unstructured.Unstructured); ok {
+				us = append(us, u)
+			}
+		}
+		if len(us) == len(items) {
+			conv, err := res.ConvertCustom(ctx, us, res.GroupVersion().String())
+			if err != nil {
+				return nil, apierrors.NewInternalError(err)
+			}
+			for i, u := range conv {
+				c := u.DeepCopy()
+				c.SetAPIVersion(res.GroupVersion().String())
+				res.Strategy.Default(c)
+				out[i] = c
+			}
+			return out, nil
+		}
+	}
+	for i, obj := range items {
+		o, err := toServed(res, obj)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = o
+	}
+	return out, nil
 }

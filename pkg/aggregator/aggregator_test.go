@@ -307,3 +307,32 @@ func TestAuthenticationConfigMap(t *testing.T) {
 		}
 	}
 }
+
+func TestProxyStreamsAWatchAsItIsWritten(t *testing.T) {
+	e := newExtension(t)
+	release := make(chan struct{})
+	e.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"type":"ADDED"}`+"\n")
+		w.(http.Flusher).Flush()
+		<-release
+	})
+	defer close(release)
+	a := testAggregator(t, e, clusterIPService("https"), slice("127.0.0.1", e.port, true))
+	s := apiService(true)
+	s.Spec.CABundle = e.caPEM
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = r.WithContext(auth.WithUser(r.Context(), &auth.User{Name: "alice"}))
+		(&proxy{a: a, apiService: s}).ServeHTTP(w, r)
+	}))
+	defer front.Close()
+	resp, err := http.Get(front.URL + "/apis/wardle.example.com/v1alpha1/flunders?watch=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	line := make([]byte, 17)
+	if _, err := io.ReadFull(resp.Body, line); err != nil || string(line) != `{"type":"ADDED"}`+"\n" {
+		t.Fatalf("read %q, %v: the first event should arrive before the watch ends", line, err)
+	}
+}

@@ -1,6 +1,7 @@
 package aggregator
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -275,17 +276,12 @@ func TestDiscoveryCheckKeepsTheExtensionsResources(t *testing.T) {
 	}
 }
 
-func TestDiscoveryCheckReportsABadStatus(t *testing.T) {
+func TestDiscoveryCheckFailsOnAServerTheCABundleDoesNotTrust(t *testing.T) {
 	e := newExtension(t)
 	a := testAggregator(t, e, clusterIPService("https"), slice("127.0.0.1", e.port, true))
-	s := apiService(false)
-	s.Spec.CABundle = e.caPEM
-	s.Spec.Version = "v2"
-	// The extension answers 200 to everything but its discovery path, so
-	// point the check somewhere that fails: a wrong CA.
-	s.Spec.CABundle = nil
-	_, err := a.checkDiscovery(context.Background(), s)
-	if err == nil || !strings.HasPrefix(err.Error(), "failing or missing response from https://127.0.0.1:") {
+	_, err := a.checkDiscovery(context.Background(), apiService(false))
+	if err == nil || !strings.HasPrefix(err.Error(), "failing or missing response from https://127.0.0.1:") ||
+		!strings.Contains(err.Error(), "certificate signed by unknown authority") {
 		t.Fatalf("got %v", err)
 	}
 }
@@ -334,5 +330,47 @@ func TestProxyStreamsAWatchAsItIsWritten(t *testing.T) {
 	line := make([]byte, 17)
 	if _, err := io.ReadFull(resp.Body, line); err != nil || string(line) != `{"type":"ADDED"}`+"\n" {
 		t.Fatalf("read %q, %v: the first event should arrive before the watch ends", line, err)
+	}
+}
+
+func TestProxyUpgradesAConnection(t *testing.T) {
+	e := newExtension(t)
+	e.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") != "echo" || r.Header.Get("X-Remote-User") != "alice" {
+			http.Error(w, "want an echo upgrade from alice", http.StatusBadRequest)
+			return
+		}
+		conn, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		_, _ = buf.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+		_ = buf.Flush()
+		line, _ := buf.ReadString('\n')
+		_, _ = conn.Write([]byte("echo: " + line))
+	})
+	a := testAggregator(t, e, clusterIPService("https"), slice("127.0.0.1", e.port, true))
+	s := apiService(true)
+	s.Spec.CABundle = e.caPEM
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = r.WithContext(auth.WithUser(r.Context(), &auth.User{Name: "alice"}))
+		(&proxy{a: a, apiService: s}).ServeHTTP(w, r)
+	}))
+	defer front.Close()
+	conn, err := net.Dial("tcp", front.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_, _ = io.WriteString(conn, "GET /apis/wardle.example.com/v1alpha1/namespaces/default/flunders/f/exec HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("got %v, %v: want 101 Switching Protocols", resp, err)
+	}
+	_, _ = io.WriteString(conn, "hello\n")
+	if line, err := br.ReadString('\n'); err != nil || line != "echo: hello\n" {
+		t.Fatalf("through the upgraded connection: %q, %v", line, err)
 	}
 }

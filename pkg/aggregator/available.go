@@ -108,7 +108,9 @@ func (a *Aggregator) sync(ctx context.Context, name string) error {
 		return err
 	}
 	if checkErr != nil {
-		// Retried with back-off, as well as on Service and endpoint changes.
+		// Retried with back-off, on Service and endpoint changes, and at
+		// least every resync period (upstream's informer resync).
+		a.queue.AddAfter(name, a.cfg.Resync)
 		return worker.Quiet(checkErr)
 	}
 	return worker.RequeueAfter(a.cfg.Resync)

@@ -134,6 +134,9 @@ func (c *crdServing) sync(ctx context.Context, crd *apiextv1.CustomResourceDefin
 			c.s.log.Error("serve CustomResourceDefinition", "name", crd.Name, "err", err)
 			return
 		}
+		if err := c.s.withConversionWebhook(crd, resources); err != nil {
+			c.s.log.Error("conversion webhook of CustomResourceDefinition", "name", crd.Name, "err", err)
+		}
 		c.replace(ctx, crd, resources)
 	}
 	if crd.DeletionTimestamp != nil {

@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -62,15 +63,24 @@ func (q *request) pruneUnknown(obj runtime.Object, validation string) ([]string,
 	return msgs, nil
 }
 
-// convertCustom rewrites a custom resource's apiVersion (conversion strategy None).
-func convertCustom(obj runtime.Object, apiVersion string) (runtime.Object, bool) {
+// convertCustom returns a custom resource in apiVersion: through the CRD's
+// conversion webhook when it has one and the object is in another version,
+// else by rewriting its apiVersion (conversion strategy None).
+func convertCustom(res *registry.Resource, obj runtime.Object, apiVersion string) (runtime.Object, bool, error) {
 	u, ok := obj.(*unstructured.Unstructured)
 	if !ok {
-		return nil, false
+		return nil, false, nil
+	}
+	if res.ConvertCustom != nil && u.GetAPIVersion() != apiVersion {
+		out, err := res.ConvertCustom(context.Background(), []*unstructured.Unstructured{u}, apiVersion)
+		if err != nil {
+			return nil, true, apierrors.NewInternalError(err)
+		}
+		return out[0].DeepCopy(), true, nil
 	}
 	out := u.DeepCopy()
 	out.SetAPIVersion(apiVersion)
-	return out, true
+	return out, true, nil
 }
 
 // unstructuredMeta reads the metadata of a custom resource.

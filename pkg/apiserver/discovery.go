@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/minik8s/minik8s/pkg/aggregator"
 	"github.com/minik8s/minik8s/pkg/apis"
 	"github.com/minik8s/minik8s/pkg/registry"
 )
@@ -56,6 +57,8 @@ type discoveryDocs struct {
 	reg *registry.Registry
 	// extra are served resources outside the registry (metrics.k8s.io).
 	extra []*registry.Resource
+	// remote lists the group versions extension API servers serve.
+	remote func() []aggregator.GroupVersion
 
 	mu        sync.Mutex
 	built     bool
@@ -64,6 +67,8 @@ type discoveryDocs struct {
 	aggETag   map[string]string
 	aggProto  map[string][]byte
 	resources map[schema.GroupVersion]*metav1.APIResourceList
+	// remoteResources are the extension servers' group versions, by gv.
+	remoteResources map[schema.GroupVersion][]metav1.APIResource
 }
 
 type groupInfo struct {
@@ -110,6 +115,22 @@ func (d *discoveryDocs) build() {
 				ar.Group, ar.Version = sub.Kind.Group, sub.Kind.Version
 			}
 			list.APIResources = append(list.APIResources, ar)
+		}
+	}
+	d.remoteResources = map[schema.GroupVersion][]metav1.APIResource{}
+	if d.remote != nil {
+		for _, rgv := range d.remote() {
+			gv := schema.GroupVersion{Group: rgv.Group, Version: rgv.Version}
+			if d.resources[gv] != nil || rgv.Group == "" {
+				continue
+			}
+			if versions[rgv.Group] == nil {
+				versions[rgv.Group] = map[string]bool{}
+			}
+			versions[rgv.Group][rgv.Version] = true
+			d.resources[gv] = &metav1.APIResourceList{TypeMeta: metav1.TypeMeta{Kind: "APIResourceList", APIVersion: "v1"},
+				GroupVersion: gv.String(), APIResources: rgv.Resources}
+			d.remoteResources[gv] = rgv.Resources
 		}
 	}
 	for _, list := range d.resources {
@@ -318,6 +339,9 @@ func (d *discoveryDocs) aggregated(key, root, version, mediaType string) ([]byte
 		gd := apidiscoveryv2.APIGroupDiscovery{ObjectMeta: metav1.ObjectMeta{Name: g.name}}
 		for _, v := range g.versions {
 			vd := apidiscoveryv2.APIVersionDiscovery{Version: v, Freshness: apidiscoveryv2.DiscoveryFreshnessCurrent}
+			if remote, ok := d.remoteResources[schema.GroupVersion{Group: g.name, Version: v}]; ok {
+				vd.Resources = remoteResourceDiscovery(remote)
+			}
 			for _, res := range d.allResources() {
 				if res.Group != g.name || res.Version != v {
 					continue

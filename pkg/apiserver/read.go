@@ -209,13 +209,9 @@ func (q *request) buildList(result *storage.ListResult) (runtime.Object, error) 
 	list := q.res.NewList()
 	items := result.Items
 	if q.res.Converts() {
-		items = make([]runtime.Object, len(result.Items))
-		for i, obj := range result.Items {
-			o, err := toServed(q.res, obj)
-			if err != nil {
-				return nil, err
-			}
-			items[i] = o
+		var err error
+		if items, err = toServedAll(q.ctx(), q.res, result.Items); err != nil {
+			return nil, err
 		}
 	}
 	if err := meta.SetList(list, items); err != nil {

@@ -330,7 +330,10 @@ func toServed(res *registry.Resource, obj runtime.Object) (runtime.Object, error
 	if obj == nil || !res.Converts() {
 		return obj, nil
 	}
-	if out, ok := convertCustom(obj, res.GroupVersion().String()); ok {
+	if out, ok, err := convertCustom(res, obj, res.GroupVersion().String()); ok {
+		if err != nil {
+			return nil, err
+		}
 		// Defaults added to the schema since the object was written apply on read.
 		res.Strategy.Default(out)
 		return out, nil
@@ -348,8 +351,8 @@ func toStored(res *registry.Resource, obj runtime.Object) (runtime.Object, error
 	if !res.Converts() {
 		return obj, nil
 	}
-	if out, ok := convertCustom(obj, res.StorageGVK().GroupVersion().String()); ok {
-		return out, nil
+	if out, ok, err := convertCustom(res, obj, res.StorageGVK().GroupVersion().String()); ok {
+		return out, err
 	}
 	out, err := apis.Scheme.New(res.StorageGVK())
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,6 +28,7 @@ import (
 
 	"github.com/minik8s/minik8s/pkg/admission"
 	"github.com/minik8s/minik8s/pkg/admission/plugins"
+	"github.com/minik8s/minik8s/pkg/aggregator"
 	"github.com/minik8s/minik8s/pkg/audit"
 	"github.com/minik8s/minik8s/pkg/auth/serviceaccount"
 	"github.com/minik8s/minik8s/pkg/registry"
@@ -73,6 +75,9 @@ type Config struct {
 	// Connect handles streaming subresources (pods/log, exec, attach, portforward,
 	// proxy) that a node answers; nil answers 404.
 	Connect ConnectHandler
+	// Aggregator proxies the group versions of APIServices that name a
+	// Service to their extension API servers; nil serves only local groups.
+	Aggregator Aggregator
 	// Auditor records requests in the audit log; nil records nothing.
 	Auditor *audit.Auditor
 	Logger  *slog.Logger
@@ -81,6 +86,19 @@ type Config struct {
 // ConnectHandler serves a streaming subresource of an object.
 type ConnectHandler interface {
 	ServeConnect(w http.ResponseWriter, r *http.Request, res *registry.Resource, namespace, name, subresource string, rest []string)
+}
+
+// Aggregator is the kube-aggregator part of the server (pkg/aggregator).
+type Aggregator interface {
+	// Handler returns the proxy of group/version, nil when it is served here.
+	Handler(group, version string) http.Handler
+	// Discovery lists what the available extension servers serve.
+	Discovery() []aggregator.GroupVersion
+	// OnChange registers fn to run when Discovery changes.
+	OnChange(fn func())
+	// ResolveService returns the address of a ready endpoint of a Service's
+	// port, for webhooks that name a Service.
+	ResolveService(namespace, name string, port int32) (*url.URL, error)
 }
 
 // Validate reports missing settings.
@@ -130,6 +148,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
 	s.discovery = newDiscoveryDocs(cfg.Registry)
+	if cfg.Aggregator != nil {
+		s.discovery.remote = cfg.Aggregator.Discovery
+		cfg.Aggregator.OnChange(s.crdChanged)
+	}
 	if _, ok := cfg.Connect.(statsSource); ok {
 		s.discovery.extra = metricsDiscovery()
 	}
@@ -274,6 +296,14 @@ func (s *Server) authorizeAndRoute(w http.ResponseWriter, r *http.Request, attrs
 
 // route serves an authorized request.
 func (s *Server) route(rec http.ResponseWriter, r *http.Request, info requestInfo) {
+	// An extension API server answers for its group version, discovery
+	// included; upstream's aggregator sits in front of everything else.
+	if s.cfg.Aggregator != nil && info.APIPrefix == "apis" && info.Group != "" && info.Version != "" {
+		if h := s.cfg.Aggregator.Handler(info.Group, info.Version); h != nil {
+			h.ServeHTTP(rec, r)
+			return
+		}
+	}
 	if info.IsResource && info.Group == metricsGroup {
 		s.serveMetrics(rec, r, info)
 		return

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -91,6 +92,9 @@ type Resource struct {
 	// Prune, when set, drops unknown fields from a decoded object (custom
 	// resources) and returns their paths for fieldValidation.
 	Prune func(obj runtime.Object) []string
+	// ConvertCustom, when set, converts custom resources between versions (a
+	// CRD's conversion webhook); unset, conversion rewrites apiVersion (None).
+	ConvertCustom func(ctx context.Context, objs []*unstructured.Unstructured, apiVersion string) ([]*unstructured.Unstructured, error)
 
 	// Store is set when the server registers the resource with storage.
 	Store *storage.Resource

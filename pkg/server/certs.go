@@ -19,6 +19,12 @@ type certs struct {
 	loopback *pki.KeyPair
 	// kubeletClient is the API server's identity towards kubelets (logs, exec, stats).
 	kubeletClient *pki.KeyPair
+	// frontProxyCA signs frontProxyClient, the identity the API server proxies
+	// requests to extension API servers with (upstream's front-proxy-ca and
+	// --proxy-client-cert-file); extension servers trust it through the
+	// extension-apiserver-authentication ConfigMap.
+	frontProxyCA     *pki.KeyPair
+	frontProxyClient *pki.KeyPair
 }
 
 // ensureCerts loads the certificates from the data dir, making what is missing.
@@ -58,7 +64,17 @@ func ensureCerts(cfg *Config, serviceIP net.IP) (*certs, error) {
 	if c.kubeletClient, err = pki.LoadOrIssue(ca, dir, "kubelet-client", pki.Leaf{CommonName: "kube-apiserver-kubelet-client", Organization: []string{"system:masters"}, Client: true}); err != nil {
 		return nil, fmt.Errorf("kubelet client certificate: %w", err)
 	}
+	if c.frontProxyCA, err = pki.LoadOrCreateCA(dir, "front-proxy-ca", "front-proxy-ca"); err != nil {
+		return nil, fmt.Errorf("front proxy CA: %w", err)
+	}
+	if c.frontProxyClient, err = pki.LoadOrIssue(c.frontProxyCA, dir, "front-proxy-client", pki.Leaf{CommonName: frontProxyClientName, Client: true}); err != nil {
+		return nil, fmt.Errorf("front proxy client certificate: %w", err)
+	}
 	return c, nil
 }
+
+// frontProxyClientName is the front proxy client certificate's CN, the one name
+// extension API servers are told to accept (requestheader-allowed-names).
+const frontProxyClientName = "front-proxy-client"
 
 func caFile(cfg *Config) string { return filepath.Join(cfg.tlsDir(), "ca.crt") }

@@ -26,6 +26,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
 
+	"github.com/minik8s/minik8s/pkg/aggregator"
 	"github.com/minik8s/minik8s/pkg/apis"
 	"github.com/minik8s/minik8s/pkg/apiserver"
 	"github.com/minik8s/minik8s/pkg/atomicfile"
@@ -172,6 +173,17 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	defer closeAudit()
+	proxyClient, err := tls.X509KeyPair(crt.frontProxyClient.CertPEM, crt.frontProxyClient.KeyPEM)
+	if err != nil {
+		return fmt.Errorf("load front proxy client certificate: %w", err)
+	}
+	loopback := &rest.Config{Host: url, TLSClientConfig: rest.TLSClientConfig{CAData: crt.ca.CertPEM,
+		CertData: crt.loopback.CertPEM, KeyData: crt.loopback.KeyPEM}, QPS: 500, Burst: 1000, UserAgent: "minik8s"}
+	agg, err := aggregator.New(aggregator.Config{Loopback: rest.CopyConfig(loopback), ProxyClientCert: proxyClient,
+		Logger: log.With("component", "aggregator")})
+	if err != nil {
+		return err
+	}
 	var policyReady atomic.Bool
 	api, err := apiserver.New(apiserver.Config{
 		Store: store, Registry: reg, Address: addr, ServingCert: serving, ClientCA: pool,
@@ -191,6 +203,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Extra:           extra,
 		Unauthenticated: map[string]http.Handler{CACertsPath: caHandler(crt.ca)},
 		Connect:         apiserver.NewKubeletConnector(reg, kubeletClient, log),
+		Aggregator:      agg,
 		Auditor:         auditor,
 		Logger:          log.With("component", "apiserver"),
 	})
@@ -226,6 +239,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	log.Debug("bootstrap RBAC policy in place", "took", time.Since(rbacStart).Round(time.Millisecond))
 	policyReady.Store(true)
+	if err := publishAuthenticationConfigMap(ctx, api, crt); err != nil {
+		return err
+	}
 	if err := reconcileSelf(ctx, api, reg, advertiseAddress(cfg.BindAddress), int32(cfg.HTTPSPort), cfg.ServiceCIDR); err != nil {
 		return err
 	}
@@ -257,11 +273,17 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	env := &Env{
 		Config: &cfg, Logger: log, ServerURL: url, CAPEM: crt.ca.CertPEM, Token: token, CA: crt.ca, Metrics: api.MetricsRegistry(),
 		AdvertiseAddress: advertiseAddress(cfg.BindAddress),
-		Loopback: &rest.Config{Host: url, TLSClientConfig: rest.TLSClientConfig{CAData: crt.ca.CertPEM,
-			CertData: crt.loopback.CertPEM, KeyData: crt.loopback.KeyPEM}, QPS: 500, Burst: 1000, UserAgent: "minik8s"},
+		Loopback:         loopback,
 	}
 	compErr := make(chan error, 8)
 	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := agg.Run(ctx); err != nil && ctx.Err() == nil {
+			compErr <- fmt.Errorf("aggregator: %w", err)
+		}
+	}()
 	factoriesMu.Lock()
 	fs := append([]ComponentFactory(nil), factories...)
 	factoriesMu.Unlock()

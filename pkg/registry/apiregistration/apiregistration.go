@@ -1,8 +1,8 @@
 // Package apiregistration describes apiregistration.k8s.io/v1 APIServices: the
-// registry of API group versions the server answers for. minik8s serves every
-// group itself, so each built-in group version has a "Local" APIService, as
-// upstream's aggregator publishes them; proxying to extension API servers is not
-// implemented.
+// registry of API group versions the server answers for. Each built-in group
+// version has a "Local" APIService, as upstream's aggregator publishes them;
+// one that names a Service is proxied to that extension API server
+// (pkg/aggregator).
 package apiregistration
 
 import (

@@ -26,7 +26,7 @@ type reviewer func(req *admissionv1.AdmissionRequest) *admissionv1.AdmissionResp
 
 // webhookServer starts a TLS webhook server answering with fn; it returns its
 // URL and CA bundle.
-func webhookServer(t *testing.T, fn reviewer) (string, []byte, *atomic.Int32) {
+func webhookServer(t testing.TB, fn reviewer) (string, []byte, *atomic.Int32) {
 	t.Helper()
 	var calls atomic.Int32
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -72,7 +72,7 @@ func validatingConfig(name, url string, ca []byte, mod func(w *admissionregv1.Va
 	return &admissionregv1.ValidatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: name}, Webhooks: []admissionregv1.ValidatingWebhook{w}}
 }
 
-func newTestDispatcher(t *testing.T, objects *admissiontest.Objects, configs ...any) *Dispatcher {
+func newTestDispatcher(t testing.TB, objects *admissiontest.Objects, configs ...any) *Dispatcher {
 	t.Helper()
 	if objects == nil {
 		objects = admissiontest.New()

@@ -31,4 +31,6 @@ func New(d *webhook.Dispatcher) *Plugin {
 func (p *Plugin) HandlesResource(t admission.Target) bool { return webhook.HandlesResource(t) }
 
 // Validate implements admission.ValidationInterface.
-func (p *Plugin) Validate(ctx context.Context, a *admission.Attributes) error { return p.d.Validate(ctx, a) }
+func (p *Plugin) Validate(ctx context.Context, a *admission.Attributes) error {
+	return p.d.Validate(ctx, a)
+}

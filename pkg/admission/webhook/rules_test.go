@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	admissionregv1 "k8s.io/api/admissionregistration/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/minik8s/minik8s/pkg/admission"
 )
@@ -69,5 +70,25 @@ func TestHookMatchesEquivalentVersions(t *testing.T) {
 	}
 	if hookMatches(&hook{rules: []admissionregv1.RuleWithOperations{r}}, hpaV2, served) {
 		t.Error("with matchPolicy Exact, a rule for v1 should not match v2")
+	}
+}
+
+func TestWebhooksAreNeverCalledForTheAdmissionConfigurationItself(t *testing.T) {
+	for _, c := range []struct {
+		group, resource string
+		want            bool
+	}{
+		{"admissionregistration.k8s.io", "mutatingwebhookconfigurations", false},
+		{"admissionregistration.k8s.io", "validatingwebhookconfigurations", false},
+		{"admissionregistration.k8s.io", "validatingadmissionpolicies", false},
+		{"admissionregistration.k8s.io", "validatingadmissionpolicybindings", false},
+		{"authorization.k8s.io", "subjectaccessreviews", false},
+		{"", "pods", true},
+		{"apps", "deployments", true},
+	} {
+		got := HandlesResource(admission.Target{Resource: schema.GroupResource{Group: c.group, Resource: c.resource}})
+		if got != c.want {
+			t.Errorf("HandlesResource(%s.%s) = %v, want %v", c.resource, c.group, got, c.want)
+		}
 	}
 }

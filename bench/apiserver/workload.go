@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	admissionregv1 "k8s.io/api/admissionregistration/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -115,6 +116,9 @@ func crud(kubeconfig string, n, workers int, asServiceAccount bool) ([]phase, er
 		return nil, fmt.Errorf("create namespace: %w", err)
 	}
 	defer admin[0].CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{})
+	if err := registerWebhookConfigs(ctx, admin[0], webhookConfigs); err != nil {
+		return nil, err
+	}
 	cs := admin
 	if asServiceAccount {
 		if cs, err = serviceAccountClients(admin[0], kubeconfig, ns, 4); err != nil {
@@ -284,4 +288,37 @@ func watchLatency(kubeconfig string, watchers, events int, every time.Duration) 
 		<-waitDone
 	}
 	return phase{name: fmt.Sprintf("watch (%d watchers)", watchers), ops: len(lats), elapsed: time.Since(start), lat: lats}, nil
+}
+
+// webhookConfigs is -webhook-configs.
+var webhookConfigs int
+
+// registerWebhookConfigs creates n webhook configurations whose rules name
+// deployments only, so every ConfigMap request is matched against them and
+// calls none. Their URL is never dialled.
+func registerWebhookConfigs(ctx context.Context, c kubernetes.Interface, n int) error {
+	url := "https://127.0.0.1:1/never"
+	none := admissionregv1.SideEffectClassNone
+	rules := []admissionregv1.RuleWithOperations{{Operations: []admissionregv1.OperationType{admissionregv1.OperationAll},
+		Rule: admissionregv1.Rule{APIGroups: []string{"apps"}, APIVersions: []string{"v1"}, Resources: []string{"deployments"}}}}
+	cc := admissionregv1.WebhookClientConfig{URL: &url}
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("bench-%d", i)
+		var err error
+		if i%2 == 0 {
+			_, err = c.AdmissionregistrationV1().MutatingWebhookConfigurations().Create(ctx, &admissionregv1.MutatingWebhookConfiguration{
+				ObjectMeta: metav1.ObjectMeta{Name: name},
+				Webhooks: []admissionregv1.MutatingWebhook{{Name: name + ".bench.test", ClientConfig: cc, Rules: rules,
+					SideEffects: &none, AdmissionReviewVersions: []string{"v1"}}}}, metav1.CreateOptions{})
+		} else {
+			_, err = c.AdmissionregistrationV1().ValidatingWebhookConfigurations().Create(ctx, &admissionregv1.ValidatingWebhookConfiguration{
+				ObjectMeta: metav1.ObjectMeta{Name: name},
+				Webhooks: []admissionregv1.ValidatingWebhook{{Name: name + ".bench.test", ClientConfig: cc, Rules: rules,
+					SideEffects: &none, AdmissionReviewVersions: []string{"v1"}}}}, metav1.CreateOptions{})
+		}
+		if err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("create webhook configuration %s: %w", name, err)
+		}
+	}
+	return nil
 }

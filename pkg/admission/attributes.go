@@ -50,6 +50,8 @@ type Attributes struct {
 	Warnings *[]string
 	// Annotations, when set, receive the audit annotations plugins add.
 	Annotations map[string]string
+	// Annotate, when set, also receives them (the request's audit event).
+	Annotate func(key, value string)
 }
 
 // AddWarning adds a warning for the client, once: an update retried on a
@@ -65,6 +67,9 @@ func (a *Attributes) AddWarning(msg string) {
 func (a *Attributes) AddAnnotation(key, value string) {
 	if a.Annotations != nil {
 		a.Annotations[key] = value
+	}
+	if a.Annotate != nil {
+		a.Annotate(key, value)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/minik8s/minik8s/pkg/admission"
+	"github.com/minik8s/minik8s/pkg/audit"
 	"github.com/minik8s/minik8s/pkg/registry"
 )
 
@@ -80,9 +81,13 @@ func (s *Server) admissionFor(ctx context.Context, op admission.Operation, res *
 			name = m.GetName()
 		}
 	}
-	return &admission.Attributes{Operation: op, Kind: kind, Resource: res.GroupVersionResource(), Subresource: info.subresource,
+	a := &admission.Attributes{Operation: op, Kind: kind, Resource: res.GroupVersionResource(), Subresource: info.subresource,
 		Namespaced: res.Namespaced, Namespace: namespace, Name: name, Object: obj, OldObject: old, User: UserFrom(ctx),
 		DryRun: info.dryRun, Warnings: info.warnings}
+	if q := audit.RequestFrom(ctx); q != nil {
+		a.Annotate = q.AddAnnotation
+	}
+	return a
 }
 
 // mutate runs the mutating phase of a (nil: no plugin acts).

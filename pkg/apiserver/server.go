@@ -277,7 +277,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			aw := q.Writer(rec, isLongRunning(&info))
 			completed := false
 			defer func() { q.End(aw, !completed) }()
-			s.authorizeAndRoute(aw, ar, attrs, info, q)
+			s.authorizeAndRoute(aw, ar.WithContext(audit.WithRequest(ar.Context(), q)), attrs, info, q)
 			completed = true
 			return
 		}

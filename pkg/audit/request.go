@@ -3,6 +3,7 @@ package audit
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -135,6 +136,35 @@ func (q *Request) Authorized(allowed bool, reason string) {
 	if reason != "" {
 		q.ev.Annotations[ReasonAnnotation] = reason
 	}
+}
+
+// AddAnnotation records an annotation of the request (admission plugins'),
+// written with the events that follow.
+func (q *Request) AddAnnotation(key, value string) {
+	if q == nil {
+		return
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.ev.Annotations == nil {
+		q.ev.Annotations = map[string]string{}
+	}
+	if _, ok := q.ev.Annotations[key]; !ok {
+		q.ev.Annotations[key] = value
+	}
+}
+
+type requestKey struct{}
+
+// WithRequest returns ctx carrying q, for the handlers to annotate it.
+func WithRequest(ctx context.Context, q *Request) context.Context {
+	return context.WithValue(ctx, requestKey{}, q)
+}
+
+// RequestFrom returns the audited request of ctx, or nil.
+func RequestFrom(ctx context.Context) *Request {
+	q, _ := ctx.Value(requestKey{}).(*Request)
+	return q
 }
 
 // Writer wraps the response writer to see the status and, at RequestResponse,

@@ -39,12 +39,16 @@ func mustPolicy(t *testing.T, level auditv1.Level, omit ...auditv1.Stage) *Polic
 	return p
 }
 
+// lastRequest is the request serve began last.
+var lastRequest *Request
+
 // serve runs one request through an auditor the way the API server does.
 func serve(t *testing.T, a *Auditor, r *http.Request, attrs *authorizer.Attributes, longRunning bool, h http.HandlerFunc) {
 	t.Helper()
 	w := httptest.NewRecorder()
 	u := &auth.User{Name: "alice", Groups: []string{"dev"}}
 	q, r := a.Begin(w, r, attrs, u, u, time.Now())
+	lastRequest = q
 	q.Authorized(true, `RBAC: allowed by ClusterRoleBinding "x" of ClusterRole "edit" to User "alice"`)
 	rw := q.Writer(w, longRunning)
 	h(rw, r)
@@ -175,5 +179,25 @@ func TestProtobufBodiesAreLoggedAsJSON(t *testing.T) {
 	obj := b.events[len(b.events)-1].RequestObject
 	if obj == nil || !strings.Contains(string(obj.Raw), `"name":"from-proto"`) || !strings.Contains(string(obj.Raw), `"kind":"ConfigMap"`) {
 		t.Fatalf("request object %v", obj)
+	}
+}
+
+func TestAdmissionAnnotationsAddedThroughTheContextReachTheFinalEvent(t *testing.T) {
+	b := &memBackend{}
+	a := NewAuditor(mustPolicy(t, auditv1.LevelMetadata), b)
+	r := httptest.NewRequest("POST", "/api/v1/namespaces/ns/pods", nil)
+	serve(t, a, r, &authorizer.Attributes{Verb: "create", IsResource: true, Resource: "pods", Namespace: "ns", Version: "v1"}, false,
+		func(w http.ResponseWriter, r *http.Request) {
+			if RequestFrom(r.Context()) != nil {
+				t.Error("a request without WithRequest has an audited request")
+			}
+			q := RequestFrom(WithRequest(r.Context(), lastRequest))
+			q.AddAnnotation("hook.example.com/key", "value")
+			q.AddAnnotation("hook.example.com/key", "second value is dropped")
+			w.WriteHeader(201)
+		})
+	done := b.events[len(b.events)-1]
+	if done.Annotations["hook.example.com/key"] != "value" {
+		t.Fatalf("annotations %v", done.Annotations)
 	}
 }

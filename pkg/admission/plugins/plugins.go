@@ -27,6 +27,9 @@ import (
 	"github.com/minik8s/minik8s/pkg/admission/taintnodesbycondition"
 	"github.com/minik8s/minik8s/pkg/admission/validatingadmissionpolicy"
 	"github.com/minik8s/minik8s/pkg/auth/authorizer"
+	"github.com/minik8s/minik8s/pkg/admission/webhook"
+	"github.com/minik8s/minik8s/pkg/admission/webhook/mutating"
+	"github.com/minik8s/minik8s/pkg/admission/webhook/validating"
 	"github.com/minik8s/minik8s/pkg/registry"
 )
 
@@ -46,6 +49,26 @@ type Config struct {
 	// Enabled names the plugins that are off by default to run
 	// (upstream's --enable-admission-plugins).
 	Enabled []string
+
+	// webhooks is the dispatcher the two webhook plugins share, made on first use.
+	webhooks *webhook.Dispatcher
+}
+
+// webhookDispatcher returns the webhook plugins' shared dispatcher.
+func (c *Config) webhookDispatcher() (*webhook.Dispatcher, error) {
+	if c.webhooks != nil {
+		return c.webhooks, nil
+	}
+	d, err := webhook.NewDispatcher(webhook.Config{
+		Source:  webhook.NewSource(c.Registry, webhook.EndpointResolver{Objects: c.Objects}),
+		Objects: c.Objects,
+		Default: c.Registry.Default,
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.webhooks = d
+	return d, nil
 }
 
 // Validate checks that every disabled name is a plugin's.
@@ -97,9 +120,23 @@ var ordered = []entry{
 	{name: certificatesigning.Name, new: plain(func(c *Config) admission.Interface { return certificatesigning.New(c.Authorizer) })},
 	{name: certificatesubjectrestriction.Name, new: plain(func(*Config) admission.Interface { return certificatesubjectrestriction.New() })},
 	{name: defaultingressclass.Name, new: plain(func(c *Config) admission.Interface { return defaultingressclass.New(c.Objects) })},
+	{name: mutating.Name, new: func(c *Config) (admission.Interface, error) {
+		d, err := c.webhookDispatcher()
+		if err != nil {
+			return nil, err
+		}
+		return mutating.New(d), nil
+	}},
 	{name: validatingadmissionpolicy.Name, new: plain(func(c *Config) admission.Interface {
 		return validatingadmissionpolicy.New(c.Registry, c.Objects)
 	})},
+	{name: validating.Name, new: func(c *Config) (admission.Interface, error) {
+		d, err := c.webhookDispatcher()
+		if err != nil {
+			return nil, err
+		}
+		return validating.New(d), nil
+	}},
 	{name: resourcequota.Name, new: plain(func(c *Config) admission.Interface { return resourcequota.New(c.Objects, c.QuotaStatus) })},
 }
 

@@ -38,3 +38,23 @@ func TestApplyClientSideThenServerSide(t *testing.T) {
 	framework.Contains(t, r.Stdout, "pod/web serverside-applied")
 	framework.Contains(t, s.Run("get", "pod", "web", "-o", "jsonpath={.spec.serviceAccountName}"), "default")
 }
+
+// A patch that leaves an object of the wrong shape is refused as upstream refuses
+// it: 422 Invalid against the patch, which kubectl prints as an invalid request.
+func TestPatchToTheWrongShape(t *testing.T) {
+	s := framework.NewSession(t, cluster, framework.KubectlPath(t, ""))
+	s.Run("create", "configmap", "shape", "--from-literal=a=1")
+	r := s.Do("patch", "configmap", "shape", "-p", `{"metadata":{"labels":"invalid"}}`)
+	if r.Code != 1 {
+		t.Fatalf("exit %d, want 1\nstdout: %s\nstderr: %s", r.Code, r.Stdout, r.Stderr)
+	}
+	if want := `The request is invalid: patch: Invalid value: "map[metadata:map[labels:invalid]]": cannot restore map from string` + "\n"; r.Stderr != want {
+		t.Fatalf("stderr %q, want %q", r.Stderr, want)
+	}
+	r = s.Do("patch", "configmap", "shape", "--type=merge", "-p", `{"data":"invalid"}`)
+	if r.Code != 1 {
+		t.Fatalf("merge patch: exit %d, want 1\nstderr: %s", r.Code, r.Stderr)
+	}
+	framework.Matches(t, r.Stderr, `^The request is invalid: patch: Invalid value: "\{.*\}": json: cannot unmarshal string into Go struct field ConfigMap.data of type map\[string\]string\n$`)
+	framework.Contains(t, s.Run("get", "configmap", "shape", "-o", "jsonpath={.data.a}"), "1")
+}

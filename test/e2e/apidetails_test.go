@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -57,4 +59,30 @@ func TestPatchToTheWrongShape(t *testing.T) {
 	}
 	framework.Matches(t, r.Stderr, `^The request is invalid: patch: Invalid value: "\{.*\}": json: cannot unmarshal string into Go struct field ConfigMap.data of type map\[string\]string\n$`)
 	framework.Contains(t, s.Run("get", "configmap", "shape", "-o", "jsonpath={.data.a}"), "1")
+}
+
+// A body the server cannot decode is reported as upstream reports it: naming the
+// kind it read, or "unrecognized" when it read none.
+func TestUndecodableBody(t *testing.T) {
+	s := framework.NewSession(t, cluster, framework.KubectlPath(t, ""))
+	dir := t.TempDir()
+	jsonPod := filepath.Join(dir, "pod.json")
+	if err := os.WriteFile(jsonPod, []byte(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := s.Do("create", "--raw", "/api/v1/namespaces", "-f", jsonPod)
+	if r.Code != 1 {
+		t.Fatalf("exit %d, want 1\nstderr: %s", r.Code, r.Stderr)
+	}
+	framework.Contains(t, r.Stderr, `Error from server (BadRequest): Pod in version "v1" cannot be handled as a Namespace: converting (v1.Pod) to (core.Namespace): unknown conversion`)
+
+	garbage := filepath.Join(dir, "garbage.json")
+	if err := os.WriteFile(garbage, []byte(`{garbage`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = s.Do("create", "--raw", "/api/v1/namespaces", "-f", garbage)
+	if r.Code != 1 {
+		t.Fatalf("exit %d, want 1\nstderr: %s", r.Code, r.Stderr)
+	}
+	framework.Contains(t, r.Stderr, `Error from server (BadRequest): the object provided is unrecognized (must be of type Namespace): couldn't get version/kind; json parse error: invalid character 'g' looking for beginning of object key string ({garbage)`)
 }

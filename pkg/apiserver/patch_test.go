@@ -317,7 +317,7 @@ func TestPatchToTheWrongShapeIsInvalid(t *testing.T) {
 	path := cmPath + "/" + name
 	cases := []struct {
 		name, contentType, patch, query string
-		wantValue, wantMessage         string
+		wantValue, wantMessage          string
 	}{
 		{name: "a strategic merge patch names the patch and the converter's complaint", contentType: strategicPatch,
 			patch: `{"metadata":{"labels":"invalid"}}`, wantValue: "map[metadata:map[labels:invalid]]",

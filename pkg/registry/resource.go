@@ -91,6 +91,10 @@ type Resource struct {
 	// Prune, when set, drops unknown fields from a decoded object (custom
 	// resources) and returns their paths for fieldValidation.
 	Prune func(obj runtime.Object) []string
+	// DeprecationWarning is the warning every request to this version gets (a
+	// custom resource's deprecated version); built-in kinds derive theirs from
+	// k8s.io/api's lifecycle methods.
+	DeprecationWarning string
 
 	// Store is set when the server registers the resource with storage.
 	Store *storage.Resource

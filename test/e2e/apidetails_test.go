@@ -86,3 +86,44 @@ func TestUndecodableBody(t *testing.T) {
 	}
 	framework.Contains(t, r.Stderr, `Error from server (BadRequest): the object provided is unrecognized (must be of type Namespace): couldn't get version/kind; json parse error: invalid character 'g' looking for beginning of object key string ({garbage)`)
 }
+
+const deprecatedCRD = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: sprockets.e2e.example.com
+spec:
+  group: e2e.example.com
+  scope: Namespaced
+  names: {plural: sprockets, singular: sprocket, kind: Sprocket}
+  versions:
+  - name: v1beta1
+    served: true
+    storage: false
+    deprecated: true
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+  - name: v1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+`
+
+// kubectl prints the warning of a deprecated custom resource version, upstream's
+// default text naming the version to use, and none for the current version.
+func TestDeprecatedCustomResourceVersion(t *testing.T) {
+	s := framework.NewSession(t, cluster, framework.KubectlPath(t, ""))
+	s.Apply(deprecatedCRD)
+	t.Cleanup(func() { s.Do("delete", "crd", "sprockets.e2e.example.com", "--wait=false") })
+	s.Run("wait", "--for=condition=Established", "--timeout=30s", "crd/sprockets.e2e.example.com")
+	warning := "Warning: e2e.example.com/v1beta1 Sprocket is deprecated; use e2e.example.com/v1 Sprocket\n"
+	framework.Eventually(t, 30*time.Second, func() error {
+		r := s.Do("get", "sprockets.v1beta1.e2e.example.com")
+		if r.Code != 0 || r.Stderr != warning+"No resources found in "+s.Namespace+" namespace.\n" {
+			return fmt.Errorf("exit %d, stderr %q", r.Code, r.Stderr)
+		}
+		return nil
+	})
+	r := s.Do("get", "sprockets.v1.e2e.example.com")
+	if r.Code != 0 || r.Stderr != "No resources found in "+s.Namespace+" namespace.\n" {
+		t.Fatalf("current version: exit %d, stderr %q", r.Code, r.Stderr)
+	}
+}

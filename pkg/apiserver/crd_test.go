@@ -169,7 +169,9 @@ func TestDeprecatedCustomResourceVersionWarns(t *testing.T) {
   {"name":"v1","served":true,"storage":true,"schema":{"openAPIV3Schema":{"type":"object"}}}]}}`
 	call(t, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd).must(t, 201)
 	for _, v := range []string{"v1", "v1beta1", "v1alpha1"} {
-		waitFor(t, "doohickeys "+v, func() bool { return call(t, "GET", "/apis/test.example.com/"+v+"/namespaces/default/doohickeys", nil).code == 200 })
+		waitFor(t, "doohickeys "+v, func() bool {
+			return call(t, "GET", "/apis/test.example.com/"+v+"/namespaces/default/doohickeys", nil).code == 200
+		})
 	}
 	cases := []struct{ version, want string }{
 		{"v1beta1", "test.example.com/v1beta1 Doohickey is deprecated; use test.example.com/v1 Doohickey"},

@@ -155,3 +155,37 @@ func TestCustomResourceApplyUnknownFields(t *testing.T) {
 		t.Errorf("warnings = %v", w)
 	}
 }
+
+// Requests to a deprecated version of a custom resource carry its warning;
+// requests to the current version carry none.
+func TestDeprecatedCustomResourceVersionWarns(t *testing.T) {
+	startTestCRDs()
+	crd := `{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition",
+"metadata":{"name":"doohickeys.test.example.com"},
+"spec":{"group":"test.example.com","scope":"Namespaced","names":{"plural":"doohickeys","kind":"Doohickey"},
+ "versions":[
+  {"name":"v1beta1","served":true,"storage":false,"deprecated":true,"schema":{"openAPIV3Schema":{"type":"object"}}},
+  {"name":"v1alpha1","served":true,"storage":false,"deprecated":true,"deprecationWarning":"v1alpha1 doohickeys are gone soon","schema":{"openAPIV3Schema":{"type":"object"}}},
+  {"name":"v1","served":true,"storage":true,"schema":{"openAPIV3Schema":{"type":"object"}}}]}}`
+	call(t, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd).must(t, 201)
+	for _, v := range []string{"v1", "v1beta1", "v1alpha1"} {
+		waitFor(t, "doohickeys "+v, func() bool {
+			return call(t, "GET", "/apis/test.example.com/"+v+"/namespaces/default/doohickeys", nil).code == 200
+		})
+	}
+	cases := []struct{ version, want string }{
+		{"v1beta1", "test.example.com/v1beta1 Doohickey is deprecated; use test.example.com/v1 Doohickey"},
+		{"v1alpha1", "v1alpha1 doohickeys are gone soon"},
+		{"v1", ""},
+	}
+	for _, c := range cases {
+		base := "/apis/test.example.com/" + c.version + "/namespaces/default/doohickeys"
+		obj := `{"apiVersion":"test.example.com/` + c.version + `","kind":"Doohickey","metadata":{"name":"g-` + c.version + `"}}`
+		for _, r := range []reply{call(t, "GET", base, nil).must(t, 200), call(t, "POST", base, obj).must(t, 201)} {
+			got := strings.Join(r.warnings(t), "|")
+			if got != c.want {
+				t.Errorf("%s: warnings %q, want %q", c.version, got, c.want)
+			}
+		}
+	}
+}

@@ -25,8 +25,12 @@ var deprecationCache sync.Map // *registry.Resource → string ("" when current)
 
 // deprecationWarning is upstream's warning for requests to a deprecated API
 // version ("v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1
-// EndpointSlice"), or "" when the version is current.
+// EndpointSlice"), or "" when the version is current; a custom resource's comes
+// from its CRD.
 func deprecationWarning(res *registry.Resource) string {
+	if res.Custom {
+		return res.DeprecationWarning
+	}
 	if v, ok := deprecationCache.Load(res); ok {
 		return v.(string)
 	}

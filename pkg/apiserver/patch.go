@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"k8s.io/apimachinery/pkg/util/mergepatch"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -130,12 +131,61 @@ func (q *request) mergePatch(pt string, existing runtime.Object, patch []byte, v
 			return nil, nil, apierrors.NewBadRequest(err.Error())
 		}
 	case types.StrategicMergePatchType:
-		patched, err = strategicpatch.StrategicMergePatch(original, patch, q.res.New())
-		if err != nil {
-			return nil, nil, interpretStrategicMergePatchError(err)
-		}
+		return q.strategicMergePatch(existing, patch, validation)
 	}
 	return q.decodePatched(patched, validation)
+}
+
+// strategicMergePatch patches existing's map form and converts the result back to
+// the resource's type, as upstream does; what cannot be converted back is the
+// patch's fault, reported against the patch as upstream words it.
+func (q *request) strategicMergePatch(existing runtime.Object, patch []byte, validation string) (runtime.Object, []string, error) {
+	original, err := runtime.DefaultUnstructuredConverter.ToUnstructured(existing)
+	if err != nil {
+		return nil, nil, err
+	}
+	patchMap := map[string]interface{}{}
+	if err := utiljson.Unmarshal(patch, &patchMap); err != nil {
+		return nil, nil, apierrors.NewBadRequest(err.Error())
+	}
+	patchedMap, err := strategicpatch.StrategicMergeMapPatch(original, patchMap, q.res.New())
+	if err != nil {
+		return nil, nil, interpretStrategicMergePatchError(err)
+	}
+	gvk := q.res.GroupVersionKind()
+	if v, k := stringField(patchedMap, "apiVersion"), stringField(patchedMap, "kind"); (v != "" && v != gvk.GroupVersion().String()) || (k != "" && k != gvk.Kind) {
+		return nil, nil, apierrors.NewBadRequest(fmt.Sprintf("the API version in the data (%s) does not match the expected API version (%s)", v, gvk.GroupVersion()))
+	}
+	obj := q.res.New()
+	var warns []string
+	if u, ok := obj.(runtime.Unstructured); ok {
+		u.SetUnstructuredContent(patchedMap)
+	} else if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(patchedMap, obj, validation != "Ignore"); err != nil {
+		se, strict := runtime.AsStrictDecodingError(err)
+		if !strict || validation == "Strict" {
+			return nil, nil, invalidPatch(fmt.Sprintf("%+v", patchMap), err)
+		}
+		for _, e := range se.Errors() {
+			warns = append(warns, e.Error())
+		}
+	}
+	obj.GetObjectKind().SetGroupVersionKind(gvk)
+	unknown, err := q.pruneUnknown(obj, validation)
+	if err != nil {
+		return nil, nil, err
+	}
+	return obj, append(warns, unknown...), nil
+}
+
+func stringField(m map[string]interface{}, key string) string {
+	s, _ := m[key].(string)
+	return s
+}
+
+// invalidPatch is upstream's answer to a patch whose result is not an object of
+// the resource's type: 422 Invalid, caused by the field "patch".
+func invalidPatch(value string, err error) error {
+	return apierrors.NewInvalid(schema.GroupKind{}, "", field.ErrorList{field.Invalid(field.NewPath("patch"), value, err.Error())})
 }
 
 func interpretStrategicMergePatchError(err error) error {
@@ -162,16 +212,12 @@ func (q *request) decodePatched(data []byte, validation string) (runtime.Object,
 	}
 	obj, actual, err := dec.Decode(data, &gvk, into)
 	var warns []string
-	if err != nil && runtime.IsStrictDecodingError(err) && obj != nil {
-		msgs := strictErrors(err)
-		if validation == "Strict" {
-			return nil, nil, apierrors.NewBadRequest("strict decoding error: " + strings.Join(msgs, ", "))
-		}
-		warns = msgs
+	if err != nil && runtime.IsStrictDecodingError(err) && obj != nil && validation != "Strict" {
+		warns = strictErrors(err)
 		err = nil
 	}
 	if err != nil {
-		return nil, nil, apierrors.NewBadRequest(err.Error())
+		return nil, nil, invalidPatch(string(data), err)
 	}
 	if actual != nil && (actual.GroupVersion() != gvk.GroupVersion() || actual.Kind != gvk.Kind) {
 		return nil, nil, apierrors.NewBadRequest(fmt.Sprintf("the API version in the data (%s) does not match the expected API version (%s)", actual.GroupVersion(), gvk.GroupVersion()))

@@ -308,3 +308,51 @@ func TestServerSideApplyMultipleConflicts(t *testing.T) {
 		t.Errorf("details %+v", st.Details)
 	}
 }
+
+// A patch whose result is not an object of the resource's type is upstream's 422
+// Invalid, caused by "patch", in each patch type; the object is unchanged.
+func TestPatchToTheWrongShapeIsInvalid(t *testing.T) {
+	name := uniqueName("shape")
+	createCM(t, name, map[string]string{"a": "1"})
+	path := cmPath + "/" + name
+	cases := []struct {
+		name, contentType, patch, query string
+		wantValue, wantMessage          string
+	}{
+		{name: "a strategic merge patch names the patch and the converter's complaint", contentType: strategicPatch,
+			patch: `{"metadata":{"labels":"invalid"}}`, wantValue: "map[metadata:map[labels:invalid]]",
+			wantMessage: "cannot restore map from string"},
+		{name: "a merge patch names the patched object and the decoder's complaint", contentType: mergePatch,
+			patch: `{"metadata":{"labels":"invalid"}}`, wantValue: `"labels":"invalid"`,
+			wantMessage: "json: cannot unmarshal string into Go struct field ObjectMeta.metadata.labels of type map[string]string"},
+		{name: "a JSON patch names the patched object and the decoder's complaint", contentType: jsonPatch,
+			patch: `[{"op":"replace","path":"/data","value":"invalid"}]`, wantValue: `"data":"invalid"`,
+			wantMessage: "json: cannot unmarshal string into Go struct field ConfigMap.data of type map[string]string"},
+		{name: "a strict merge patch that adds an unknown field is invalid too", contentType: mergePatch, query: "?fieldValidation=Strict",
+			patch: `{"spec":{"x":1}}`, wantValue: `"spec":{"x":1}`, wantMessage: `strict decoding error: unknown field "spec"`},
+		{name: "a strict strategic merge patch that adds an unknown field is invalid too", contentType: strategicPatch, query: "?fieldValidation=Strict",
+			patch: `{"spec":{"x":1}}`, wantValue: "map[spec:map[x:1]]", wantMessage: `strict decoding error: unknown field "spec"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			st := patch(t, path+c.query, c.contentType, c.patch).status(t, http.StatusUnprocessableEntity, metav1.StatusReasonInvalid)
+			if st.Details == nil || st.Details.Kind != "" || st.Details.Name != "" || len(st.Details.Causes) != 1 {
+				t.Fatalf("details %+v", st.Details)
+			}
+			cause := st.Details.Causes[0]
+			if cause.Type != metav1.CauseTypeFieldValueInvalid || cause.Field != "patch" ||
+				!strings.HasPrefix(cause.Message, "Invalid value: ") || !strings.Contains(cause.Message, strings.ReplaceAll(c.wantValue, `"`, `\"`)) ||
+				!strings.HasSuffix(cause.Message, ": "+c.wantMessage) {
+				t.Fatalf("cause %+v, want the value to hold %q and the message to end %q", cause, c.wantValue, c.wantMessage)
+			}
+			if want := ` "" is invalid: patch: ` + cause.Message; st.Message != want {
+				t.Errorf("message %q, want %q", st.Message, want)
+			}
+		})
+	}
+	got := &corev1.ConfigMap{}
+	call(t, "GET", path, nil).must(t, http.StatusOK).into(t, got)
+	if !reflect.DeepEqual(got.Data, map[string]string{"a": "1"}) {
+		t.Errorf("data %v after refused patches", got.Data)
+	}
+}

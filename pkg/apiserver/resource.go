@@ -242,17 +242,15 @@ func (q *request) decodeObject(body []byte) (runtime.Object, error) {
 		dec = info.StrictSerializer
 	}
 	obj, actual, err := dec.Decode(body, &gvk, into)
-	if err != nil && runtime.IsStrictDecodingError(err) && obj != nil {
-		msgs := strictErrors(err)
-		if validation == "Strict" {
-			return nil, apierrors.NewBadRequest(fmt.Sprintf("%s in version %q cannot be handled as a %s: strict decoding error: %s",
-				gvk.Kind, gvk.Version, gvk.Kind, strings.Join(msgs, ", ")))
-		}
-		q.warnings = append(q.warnings, msgs...)
+	if err != nil && runtime.IsStrictDecodingError(err) && obj != nil && validation != "Strict" {
+		q.warnings = append(q.warnings, strictErrors(err)...)
 		err = nil
 	}
 	if err != nil {
-		return nil, apierrors.NewBadRequest(fmt.Sprintf("%s in version %q cannot be handled as a %s: %v", gvk.Kind, gvk.Version, gvk.Kind, err))
+		return nil, undecodable(gvk, actual, body, err)
+	}
+	if _, custom := into.(runtime.Unstructured); !custom && actual != nil && actual.Kind != gvk.Kind {
+		return nil, undecodable(gvk, actual, body, noConversion(obj, gvk))
 	}
 	if actual != nil && (actual.GroupVersion() != gvk.GroupVersion() || actual.Kind != gvk.Kind) {
 		if actual.GroupVersion() != gvk.GroupVersion() {

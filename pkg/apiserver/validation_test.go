@@ -223,7 +223,7 @@ func TestFieldValidation(t *testing.T) {
 	createCM(t, name, nil)
 	path := cmPath + "/" + name
 	st = call(t, "PATCH", path+"?fieldValidation=Strict", `{"spec":{"x":1}}`, "Content-Type", mergePatch).
-		status(t, http.StatusBadRequest, metav1.StatusReasonBadRequest)
+		status(t, http.StatusUnprocessableEntity, metav1.StatusReasonInvalid)
 	if !strings.Contains(st.Message, `strict decoding error: unknown field "spec"`) {
 		t.Errorf("message %q", st.Message)
 	}

@@ -92,8 +92,8 @@ func (q *request) createVirtual() error {
 	return q.respond(http.StatusCreated, out)
 }
 
-// createObject runs the create path: defaults, mutating admission, metadata
-// rules, validation, managed fields, validating admission, hooks and the
+// createObject runs the create path: defaults, managed fields, mutating
+// admission, metadata rules, validation, validating admission, hooks and the
 // storage write.
 func (s *Server) createObject(ctx context.Context, res *registry.Resource, obj runtime.Object, opts writeOptions) (runtime.Object, error) {
 	res.Strategy.Default(obj)
@@ -101,15 +101,18 @@ func (s *Server) createObject(ctx context.Context, res *registry.Resource, obj r
 	if err := s.guardWrite(ctx, obj, nil, ""); err != nil {
 		return nil, err
 	}
+	// The creator owns what it sent (and its defaults), not what admission and
+	// the strategy add afterwards, as upstream: otherwise a later apply by the
+	// creator would remove fields such as a pod's service account.
+	obj, err := s.fields.update(res, "", nil, obj, opts.manager)
+	if err != nil {
+		return nil, err
+	}
 	a := s.admissionFor(ctx, admission.Create, res, obj.(metav1.Object).GetNamespace(), "", obj, nil)
 	if err := s.mutate(ctx, a); err != nil {
 		return nil, err
 	}
 	if err := beforeCreate(ctx, res, obj); err != nil {
-		return nil, err
-	}
-	obj, err := s.fields.update(res, "", nil, obj, opts.manager)
-	if err != nil {
 		return nil, err
 	}
 	if err := s.validate(ctx, a, obj); err != nil {
@@ -165,7 +168,7 @@ type updateFunc func(ctx context.Context, existing runtime.Object) (runtime.Obje
 var errDryRunDone = errors.New("dry run")
 
 // updateObject runs the update path inside storage's retry loop: the caller's
-// change, mutating admission, metadata rules, validation, managed fields,
+// change, managed fields, mutating admission, metadata rules, validation,
 // validating admission, and the finalizer rule that an object being deleted
 // goes once its last finalizer is removed.
 func (s *Server) updateObject(ctx context.Context, res *registry.Resource, namespace, name, subresource string,
@@ -194,17 +197,21 @@ func (s *Server) updateObject(ctx context.Context, res *registry.Resource, names
 		}
 		if existing == nil {
 			res.Strategy.Default(obj)
+		}
+		// Managed fields record the caller's change alone, before admission and
+		// the strategy change the object (as createObject).
+		if !rules.applied {
+			if obj, err = s.fields.update(res, subresource, existing, obj, opts.manager); err != nil {
+				return nil, 0, err
+			}
+		}
+		if existing == nil {
 			a := s.admissionFor(ctx, admission.Create, res, namespace, name, obj, nil)
 			if err := s.mutate(ctx, a); err != nil {
 				return nil, 0, err
 			}
 			if err := beforeCreate(ctx, res, obj); err != nil {
 				return nil, 0, err
-			}
-			if !rules.applied {
-				if obj, err = s.fields.update(res, "", nil, obj, opts.manager); err != nil {
-					return nil, 0, err
-				}
 			}
 			if err := s.validate(ctx, a, obj); err != nil {
 				return nil, 0, err
@@ -221,11 +228,6 @@ func (s *Server) updateObject(ctx context.Context, res *registry.Resource, names
 			}
 			if err := beforeUpdate(ctx, res, obj, existing, rules); err != nil {
 				return nil, 0, err
-			}
-			if !rules.applied {
-				if obj, err = s.fields.update(res, subresource, existing, obj, opts.manager); err != nil {
-					return nil, 0, err
-				}
 			}
 			if err := s.validate(ctx, a, obj); err != nil {
 				return nil, 0, err

@@ -95,6 +95,10 @@ type Resource struct {
 	// ConvertCustom, when set, converts custom resources between versions (a
 	// CRD's conversion webhook); unset, conversion rewrites apiVersion (None).
 	ConvertCustom func(ctx context.Context, objs []*unstructured.Unstructured, apiVersion string) ([]*unstructured.Unstructured, error)
+	// DeprecationWarning is the warning every request to this version gets (a
+	// custom resource's deprecated version); built-in kinds derive theirs from
+	// k8s.io/api's lifecycle methods.
+	DeprecationWarning string
 
 	// Store is set when the server registers the resource with storage.
 	Store *storage.Resource

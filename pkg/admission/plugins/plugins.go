@@ -26,10 +26,10 @@ import (
 	"github.com/minik8s/minik8s/pkg/admission/storageobjectinuseprotection"
 	"github.com/minik8s/minik8s/pkg/admission/taintnodesbycondition"
 	"github.com/minik8s/minik8s/pkg/admission/validatingadmissionpolicy"
-	"github.com/minik8s/minik8s/pkg/auth/authorizer"
 	"github.com/minik8s/minik8s/pkg/admission/webhook"
 	"github.com/minik8s/minik8s/pkg/admission/webhook/mutating"
 	"github.com/minik8s/minik8s/pkg/admission/webhook/validating"
+	"github.com/minik8s/minik8s/pkg/auth/authorizer"
 	"github.com/minik8s/minik8s/pkg/registry"
 )
 

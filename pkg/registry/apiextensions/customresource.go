@@ -95,6 +95,9 @@ func CustomResources(crd *apiextv1.CustomResourceDefinition) ([]*registry.Resour
 			Prune:       cr.prune,
 			Table:       printerColumns(v.AdditionalPrinterColumns),
 		}
+		if v.Deprecated {
+			res.DeprecationWarning = deprecationWarning(crd, v, names.Kind)
+		}
 		res.StorageKind.Version = storageVersion
 		if v.Subresources != nil && v.Subresources.Scale != nil {
 			res.Scale = scaleSubresource(v.Subresources.Scale)

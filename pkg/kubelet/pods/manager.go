@@ -85,6 +85,9 @@ type Manager struct {
 	ctx     context.Context
 	mu      sync.Mutex
 	workers map[types.UID]*worker
+	// admitMu makes admission one pod at a time, as upstream's kubelet admits
+	// new pods in order, each against those admitted before it.
+	admitMu sync.Mutex
 	wg      sync.WaitGroup
 }
 

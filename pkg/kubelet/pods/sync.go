@@ -37,6 +37,9 @@ func (m *Manager) syncPod(ctx context.Context, w *worker, pod *corev1.Pod, remov
 		// A finished pod never runs again; make sure nothing of it does.
 		return 0, false, m.killPod(ctx, pod, rt, 0, "")
 	}
+	if v := m.admit(w, pod, rt); !v.Admit {
+		return 0, false, m.reject(ctx, pod, v)
+	}
 	if exceeded, _ := lifecycle.ActiveDeadline(pod, time.Now()); exceeded {
 		return 0, false, m.evict(ctx, pod, rt, lifecycle.DeadlineExceededReason, lifecycle.DeadlineExceededMessage)
 	}
@@ -68,6 +71,45 @@ func (m *Manager) syncPod(ctx context.Context, w *worker, pod *corev1.Pod, remov
 		actions.Requeue = left
 	}
 	return actions.Requeue, false, err
+}
+
+// admit decides once whether this node takes a new pod, against the pods it
+// took before; a pod the runtime already runs (the agent restarted) is in.
+func (m *Manager) admit(w *worker, pod *corev1.Pod, rt *lifecycle.Pod) lifecycle.Admission {
+	m.admitMu.Lock()
+	defer m.admitMu.Unlock()
+	if w.admitted {
+		return lifecycle.Admission{Admit: true}
+	}
+	if rt.Sandbox() != nil || pod.Status.Phase != corev1.PodPending {
+		w.admitted = true
+		return lifecycle.Admission{Admit: true}
+	}
+	var others []*corev1.Pod
+	m.mu.Lock()
+	for uid, o := range m.workers {
+		if uid == pod.UID || !o.admitted {
+			continue
+		}
+		if p, removed := o.latest(); !removed && p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed {
+			others = append(others, p)
+		}
+	}
+	m.mu.Unlock()
+	v := lifecycle.Admit(pod, others)
+	w.admitted = v.Admit
+	return v
+}
+
+// reject fails a pod the node does not take, as upstream's kubelet does.
+func (m *Manager) reject(ctx context.Context, pod *corev1.Pod, v lifecycle.Admission) error {
+	m.cfg.Recorder.Event(pod, corev1.EventTypeWarning, v.Reason, v.Message)
+	st := corev1.PodStatus{Phase: corev1.PodFailed, Reason: v.Reason, Message: lifecycle.RejectedPrefix + v.Message,
+		QOSClass: pod.Status.QOSClass, Conditions: pod.Status.Conditions, StartTime: pod.Status.StartTime}
+	if err := m.status.write(ctx, pod, st); err != nil {
+		return fmt.Errorf("report pod %s/%s rejected: %w", pod.Namespace, pod.Name, err)
+	}
+	return nil
 }
 
 // evict stops a pod for good, as upstream's kubelet does when a pod sync

@@ -22,6 +22,8 @@ type worker struct {
 	notify  chan struct{}
 	// errors are reasons containers could not start, shown in their status.
 	errors map[string]waitingReason
+	// admitted: the pod passed the agent's admission (under Manager.admitMu).
+	admitted bool
 }
 
 type waitingReason struct{ reason, message string }

@@ -83,4 +83,14 @@ func TestHostPort(t *testing.T) {
 		}
 		return nil
 	})
+	// A second pod bound to the node with the same host port is refused by
+	// the node, as upstream's kubelet refuses it.
+	s.Apply(pod("hostport-twin", "Always", c))
+	framework.Eventually(t, 30*time.Second, func() error {
+		got := s.Run("get", "pod", "hostport-twin", "-o", "jsonpath={.status.phase} {.status.reason} {.status.message}")
+		if want := "Failed NodePorts Pod was rejected: Predicate NodePorts failed: node(s) didn't have free ports for the requested pod ports"; got != want {
+			return fmt.Errorf("twin pod status %q, want %q", got, want)
+		}
+		return nil
+	})
 }

@@ -201,7 +201,7 @@ func (m *Manager) Mounts(ctx context.Context, pod *corev1.Pod, c *corev1.Contain
 		if vm.MountPath == "/etc/hosts" {
 			hasHosts = true
 		}
-		out = append(out, &runtimeapi.Mount{ContainerPath: vm.MountPath, HostPath: host, Readonly: vm.ReadOnly,
+		out = append(out, &runtimeapi.Mount{ContainerPath: vm.MountPath, HostPath: host, Readonly: vm.ReadOnly || kubeletManaged(v),
 			Propagation: propagation(vm.MountPropagation)})
 	}
 	if !pod.Spec.HostNetwork && !hasHosts {
@@ -231,6 +231,13 @@ func (m *Manager) hostPath(ctx context.Context, pod *corev1.Pod, v *corev1.Volum
 		return m.volumeDir(pod, v), nil
 	}
 	return "", fmt.Errorf("volume type of %q is not supported on this node", v.Name)
+}
+
+// kubeletManaged reports whether the kubelet writes the volume's files; such a
+// volume is always mounted read-only, as upstream mounts it, so containers
+// cannot change them behind the kubelet (a secret's tmpfs root is 1777).
+func kubeletManaged(v *corev1.Volume) bool {
+	return v.ConfigMap != nil || v.Secret != nil || v.DownwardAPI != nil || v.Projected != nil
 }
 
 func propagation(p *corev1.MountPropagationMode) runtimeapi.MountPropagation {

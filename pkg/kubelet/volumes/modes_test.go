@@ -230,3 +230,34 @@ func TestKubeletManagedVolumeRoots(t *testing.T) {
 		})
 	}
 }
+
+func TestKubeletManagedVolumesMountReadOnly(t *testing.T) {
+	cases := []struct {
+		name     string
+		source   corev1.VolumeSource
+		readOnly bool
+		want     bool
+	}{
+		{"a secret volume is read-only even when the mount does not ask", corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "s"}}, false, true},
+		{"a configMap volume is read-only", corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{}}, false, true},
+		{"a downwardAPI volume is read-only", corev1.VolumeSource{DownwardAPI: &corev1.DownwardAPIVolumeSource{}}, false, true},
+		{"a projected volume is read-only", corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{}}, false, true},
+		{"an emptyDir is writable", corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}, false, false},
+		{"an emptyDir mounted readOnly is read-only", corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}, true, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := testManager(t)
+			pod := podWith(nil, corev1.Volume{Name: "v", VolumeSource: tc.source})
+			pod.Spec.HostNetwork = true // no /etc/hosts to write
+			mounts, err := m.Mounts(context.Background(), pod, &corev1.Container{Name: "c",
+				VolumeMounts: []corev1.VolumeMount{{Name: "v", MountPath: "/v", ReadOnly: tc.readOnly}}}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if mounts[0].Readonly != tc.want {
+				t.Errorf("readonly = %v, want %v", mounts[0].Readonly, tc.want)
+			}
+		})
+	}
+}

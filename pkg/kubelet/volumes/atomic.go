@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -14,6 +15,17 @@ import (
 type File struct {
 	Data []byte
 	Mode os.FileMode
+	// Owner, when set, is the user that owns the file (a service account token
+	// read by a pod whose containers all run as that user).
+	Owner *int64
+}
+
+// mode is the file's mode, 0644 when unset.
+func (f File) mode() os.FileMode {
+	if f.Mode == 0 {
+		return 0o644
+	}
+	return f.Mode
 }
 
 // dataLink names the symlink to the current payload, as upstream's atomic writer
@@ -45,16 +57,18 @@ func writeAtomic(dir string, payload map[string]File) (bool, error) {
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 			return false, err
 		}
-		mode := f.Mode
-		if mode == 0 {
-			mode = 0o644
-		}
+		mode := f.mode()
 		if err := os.WriteFile(full, f.Data, mode); err != nil {
 			return false, err
 		}
 		// WriteFile honours the umask; the mode asked for is what the user sees.
 		if err := os.Chmod(full, mode); err != nil {
 			return false, err
+		}
+		if f.Owner != nil {
+			if err := os.Lchown(full, int(*f.Owner), -1); err != nil {
+				return false, fmt.Errorf("set owner of %s: %w", full, err)
+			}
 		}
 	}
 	old, _ := os.Readlink(filepath.Join(dir, dataLink))
@@ -115,12 +129,11 @@ func same(dir string, payload map[string]File) bool {
 		if !ok {
 			return fmt.Errorf("extra")
 		}
-		mode := f.Mode
-		if mode == 0 {
-			mode = 0o644
-		}
-		if info.Mode().Perm() != mode.Perm() {
+		if info.Mode().Perm() != f.mode().Perm() {
 			return fmt.Errorf("mode")
+		}
+		if st, ok := info.Sys().(*syscall.Stat_t); ok && f.Owner != nil && int64(st.Uid) != *f.Owner {
+			return fmt.Errorf("owner")
 		}
 		data, err := os.ReadFile(p)
 		if err != nil || !bytes.Equal(data, f.Data) {

@@ -68,7 +68,8 @@ func checkHostPath(src *corev1.HostPathVolumeSource) error {
 	return nil
 }
 
-// mountTmpfs mounts a tmpfs at dir unless one is there.
+// mountTmpfs mounts a tmpfs at dir unless one is there. It passes no mode, as
+// upstream does, so the root is tmpfs's 1777 and any user of the pod may write.
 func mountTmpfs(dir string, sizeBytes int64) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -76,9 +77,9 @@ func mountTmpfs(dir string, sizeBytes int64) error {
 	if mounted(dir) {
 		return nil
 	}
-	opts := "mode=0755"
+	opts := ""
 	if sizeBytes > 0 {
-		opts += fmt.Sprintf(",size=%d", sizeBytes)
+		opts = fmt.Sprintf("size=%d", sizeBytes)
 	}
 	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, opts); err != nil {
 		return fmt.Errorf("mount tmpfs at %s: %w", dir, err)

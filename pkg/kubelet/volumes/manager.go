@@ -101,18 +101,7 @@ func (m *Manager) Setup(ctx context.Context, pod *corev1.Pod) error {
 func (m *Manager) setupVolume(ctx context.Context, pod *corev1.Pod, v *corev1.Volume) error {
 	switch {
 	case v.EmptyDir != nil:
-		dir := m.volumeDir(pod, v)
-		if v.EmptyDir.Medium == corev1.StorageMediumMemory {
-			var size int64
-			if v.EmptyDir.SizeLimit != nil {
-				size = v.EmptyDir.SizeLimit.Value()
-			}
-			return mountTmpfs(dir, size)
-		}
-		if err := os.MkdirAll(dir, 0o777); err != nil {
-			return err
-		}
-		return os.Chmod(dir, 0o777)
+		return m.setupEmptyDir(pod, v)
 	case v.HostPath != nil:
 		return checkHostPath(v.HostPath)
 	case v.PersistentVolumeClaim != nil:
@@ -132,9 +121,27 @@ func (m *Manager) setupVolume(ctx context.Context, pod *corev1.Pod, v *corev1.Vo
 		if err := mountTmpfs(dir, 0); err != nil {
 			return err
 		}
+	} else if _, err := os.Stat(dir); os.IsNotExist(err) {
+		if err := makeDir(dir, emptyDirMode); err != nil {
+			return err
+		}
 	}
-	_, err = writeAtomic(dir, payload)
-	return err
+	gid := fsGroupOf(pod)
+	if gid != nil {
+		// The files are written with the group bits the ownership change adds, so
+		// the next sync finds the payload unchanged.
+		for p, f := range payload {
+			f.Mode = ownedMode(f.mode(), true)
+			payload[p] = f
+		}
+	}
+	if _, err := writeAtomic(dir, payload); err != nil {
+		return err
+	}
+	if gid != nil {
+		return giveToFSGroup(dir, *gid, true)
+	}
+	return nil
 }
 
 // claimPath finds the host directory of a bound hostPath or local volume.
@@ -186,17 +193,15 @@ func (m *Manager) Mounts(ctx context.Context, pod *corev1.Pod, c *corev1.Contain
 			if !validPath(sub) {
 				return nil, fmt.Errorf("invalid subPath %q", sub)
 			}
-			host = filepath.Join(host, sub)
-			if _, err := os.Lstat(host); os.IsNotExist(err) {
-				if err := os.MkdirAll(host, 0o755); err != nil {
-					return nil, fmt.Errorf("create subPath %s: %w", sub, err)
-				}
+			if err := makeSubPath(host, sub); err != nil {
+				return nil, fmt.Errorf("failed to create subPath directory for volumeMount %q of container %q: %w", vm.Name, c.Name, err)
 			}
+			host = filepath.Join(host, sub)
 		}
 		if vm.MountPath == "/etc/hosts" {
 			hasHosts = true
 		}
-		out = append(out, &runtimeapi.Mount{ContainerPath: vm.MountPath, HostPath: host, Readonly: vm.ReadOnly,
+		out = append(out, &runtimeapi.Mount{ContainerPath: vm.MountPath, HostPath: host, Readonly: vm.ReadOnly || kubeletManaged(v),
 			Propagation: propagation(vm.MountPropagation)})
 	}
 	if !pod.Spec.HostNetwork && !hasHosts {
@@ -226,6 +231,13 @@ func (m *Manager) hostPath(ctx context.Context, pod *corev1.Pod, v *corev1.Volum
 		return m.volumeDir(pod, v), nil
 	}
 	return "", fmt.Errorf("volume type of %q is not supported on this node", v.Name)
+}
+
+// kubeletManaged reports whether the kubelet writes the volume's files; such a
+// volume is always mounted read-only, as upstream mounts it, so containers
+// cannot change them behind the kubelet (a secret's tmpfs root is 1777).
+func kubeletManaged(v *corev1.Volume) bool {
+	return v.ConfigMap != nil || v.Secret != nil || v.DownwardAPI != nil || v.Projected != nil
 }
 
 func propagation(p *corev1.MountPropagationMode) runtimeapi.MountPropagation {

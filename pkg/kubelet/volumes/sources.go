@@ -152,7 +152,13 @@ func (m *Manager) projectedFiles(ctx context.Context, pod *corev1.Pod, p *corev1
 			if err != nil {
 				return nil, err
 			}
-			out[src.ServiceAccountToken.Path] = File{Data: []byte(token), Mode: modeOr(nil, p.DefaultMode)}
+			f := File{Data: []byte(token), Mode: modeOr(nil, p.DefaultMode)}
+			// A token is for its pod's user alone: with an fsUser or fsGroup it is
+			// 0600 (0640 once the fsGroup owns it), as upstream writes it.
+			if user, group := fsUserOf(pod), fsGroupOf(pod); user != nil || group != nil {
+				f.Mode, f.Owner = 0o600, user
+			}
+			out[src.ServiceAccountToken.Path] = f
 		}
 	}
 	return out, nil

@@ -7,7 +7,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 )
 
-
 func TestAdmit(t *testing.T) {
 	pod := func(uid, hostIP string, port int32, proto corev1.Protocol) *corev1.Pod {
 		p := &corev1.Pod{}

@@ -250,3 +250,26 @@ func stateOf(cs corev1.ContainerStatus) string {
 	}
 	return "none"
 }
+
+func TestInitContainerReadiness(t *testing.T) {
+	cases := []struct {
+		name  string
+		init  Container
+		ready bool
+	}{
+		{"an init container that exited 0 is ready", exited("i", 0, 0, t0), true},
+		{"an init container that failed is not ready", exited("i", 0, 1, t0), false},
+		{"a running init container is not ready", running("i", 0), false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := pod(corev1.RestartPolicyNever, []string{"i"}, "a")
+			rt := Pod{Sandboxes: readySandbox(), Containers: []Container{tc.init}}
+			rt.Sort()
+			st := PodStatus(p, &rt, StatusInputs{Now: t0})
+			if got := st.InitContainerStatuses[0].Ready; got != tc.ready {
+				t.Fatalf("ready %v, want %v", got, tc.ready)
+			}
+		})
+	}
+}

@@ -87,7 +87,11 @@ func PodStatus(pod *corev1.Pod, rt *Pod, in StatusInputs) corev1.PodStatus {
 			}
 			continue
 		}
-		if cs.State.Terminated == nil || cs.State.Terminated.ExitCode != 0 {
+		// A run-to-completion init container is ready once it succeeded, and
+		// only then, as upstream's prober manager reports it.
+		done := cs.State.Terminated != nil && cs.State.Terminated.ExitCode == 0
+		st.InitContainerStatuses[len(st.InitContainerStatuses)-1].Ready = done
+		if !done {
 			initDone = false
 			incomplete = append(incomplete, c.Name)
 		}

@@ -109,6 +109,10 @@ func PodStatus(pod *corev1.Pod, rt *Pod, in StatusInputs) corev1.PodStatus {
 			unready = append(unready, c.Name)
 		}
 	}
+	for i := range pod.Spec.EphemeralContainers {
+		st.EphemeralContainerStatuses = append(st.EphemeralContainerStatuses,
+			ephemeralStatus(pod, &pod.Spec.EphemeralContainers[i], rt, in))
+	}
 	st.Phase = Phase(pod, st.InitContainerStatuses, st.ContainerStatuses)
 	if in.Evicted != nil {
 		st.Phase, st.Reason, st.Message = corev1.PodFailed, in.Evicted.Reason, in.Evicted.Message
@@ -258,6 +262,17 @@ func containerStatus(pod *corev1.Pod, c *corev1.Container, rt *Pod, in StatusInp
 		cs.State.Waiting = w
 		cs.Started = &started
 	}
+	return cs
+}
+
+// ephemeralStatus reports an ephemeral container: never ready, no started flag
+// (it has no probes) and no back-off, since it is never restarted.
+func ephemeralStatus(pod *corev1.Pod, ec *corev1.EphemeralContainer, rt *Pod, in StatusInputs) corev1.ContainerStatus {
+	noBackoff := in
+	noBackoff.Backoff = nil
+	cs := containerStatus(pod, EphemeralAsContainer(ec), rt, noBackoff, "ContainerCreating")
+	cs.Ready = false
+	cs.Started = nil
 	return cs
 }
 

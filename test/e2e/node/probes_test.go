@@ -184,3 +184,26 @@ func TestContainerFailures(t *testing.T) {
 	s.Apply(pod("fine", "Always", container("c", "busybox:1.36", "sleep", "600")))
 	s.Run("wait", "--for=condition=Ready", "pod/fine", "--timeout=60s")
 }
+
+// A gRPC liveness probe that cannot reach a health service restarts the
+// container, as upstream's conformance test with a wrong port expects.
+func TestGRPCLivenessProbeRestarts(t *testing.T) {
+	s := session(t)
+	c := withSpec(container("c", "busybox:1.36", "sleep", "3600"), `    livenessProbe:
+      grpc:
+        port: 2333
+      initialDelaySeconds: 1
+      periodSeconds: 2
+      timeoutSeconds: 1
+      failureThreshold: 1
+`)
+	s.Apply(pod("grpc-live", "Always", c))
+	framework.Eventually(t, 90*time.Second, func() error {
+		n := s.Do("get", "pod", "grpc-live", "-o", "jsonpath={.status.containerStatuses[0].restartCount}").Stdout
+		if v, _ := strconv.Atoi(n); v < 1 {
+			return fmt.Errorf("restartCount %q", n)
+		}
+		return nil
+	})
+	framework.Contains(t, s.Run("describe", "pod", "grpc-live"), "Liveness probe failed: timeout: failed to connect service", "Container c failed liveness probe, will be restarted")
+}

@@ -342,3 +342,13 @@ func TestEphemeralContainerStatus(t *testing.T) {
 		})
 	}
 }
+
+func TestEphemeralContainerWaitsAsPodInitializingInAPodWithInitContainers(t *testing.T) {
+	p := withEphemeral(pod(corev1.RestartPolicyAlways, []string{"i"}, "a"), "debugger")
+	rt := Pod{Sandboxes: readySandbox(), Containers: []Container{exited("i", 0, 0, t0), running("a", 0)}}
+	rt.Sort()
+	st := PodStatus(p, &rt, StatusInputs{Now: t0})
+	if got := stateOf(st.EphemeralContainerStatuses[0]); got != "waiting:PodInitializing" {
+		t.Fatalf("state %s", got)
+	}
+}

@@ -270,7 +270,13 @@ func containerStatus(pod *corev1.Pod, c *corev1.Container, rt *Pod, in StatusInp
 func ephemeralStatus(pod *corev1.Pod, ec *corev1.EphemeralContainer, rt *Pod, in StatusInputs) corev1.ContainerStatus {
 	noBackoff := in
 	noBackoff.Backoff = nil
-	cs := containerStatus(pod, EphemeralAsContainer(ec), rt, noBackoff, "ContainerCreating")
+	// Upstream waits a not-yet-started one as PodInitializing in any pod with
+	// init containers, whatever their state.
+	waiting := "ContainerCreating"
+	if len(pod.Spec.InitContainers) > 0 {
+		waiting = "PodInitializing"
+	}
+	cs := containerStatus(pod, EphemeralAsContainer(ec), rt, noBackoff, waiting)
 	cs.Ready = false
 	cs.Started = nil
 	return cs

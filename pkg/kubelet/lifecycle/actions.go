@@ -21,6 +21,9 @@ type Actions struct {
 	StartInit int
 	// Start lists app containers (indexes into spec.containers) to start.
 	Start []int
+	// StartEphemeral lists ephemeral containers (indexes into
+	// spec.ephemeralContainers) to start in the running sandbox.
+	StartEphemeral []int
 	// Kill lists running container instances to stop, with why.
 	Kill []Kill
 	// Waiting lists containers held back by back-off, with when they may start.
@@ -62,7 +65,8 @@ func BackoffKey(pod *corev1.Pod, container string) string {
 
 // ComputeActions decides the next steps for a pod that is not being deleted:
 // a sandbox if it has none, init containers one at a time in order, then every app
-// container, restarting exited ones as the restart policy says, after back-off.
+// container, restarting exited ones as the restart policy says, after back-off;
+// ephemeral containers once each into a running sandbox.
 func ComputeActions(pod *corev1.Pod, rt *Pod, in Inputs) Actions {
 	a := Actions{StartInit: -1, Waiting: map[string]time.Time{}}
 	sb := rt.Sandbox()
@@ -84,6 +88,14 @@ func ComputeActions(pod *corev1.Pod, rt *Pod, in Inputs) Actions {
 			a.Start = append(a.Start, i)
 		}
 		return a
+	}
+
+	// Ephemeral containers start once each, whatever the init containers do, and
+	// are never restarted, as upstream: an instance of any kind means it ran.
+	for i := range pod.Spec.EphemeralContainers {
+		if rt.Latest(pod.Spec.EphemeralContainers[i].Name) == nil {
+			a.StartEphemeral = append(a.StartEphemeral, i)
+		}
 	}
 
 	// Init containers: the first one not yet succeeded runs; a failed one is retried
@@ -179,4 +191,10 @@ func podFinished(pod *corev1.Pod, rt *Pod) bool {
 		}
 	}
 	return true
+}
+
+// EphemeralAsContainer views an ephemeral container as the container it runs as:
+// the two share every field but the target.
+func EphemeralAsContainer(ec *corev1.EphemeralContainer) *corev1.Container {
+	return (*corev1.Container)(&ec.EphemeralContainerCommon)
 }

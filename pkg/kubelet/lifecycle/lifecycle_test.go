@@ -250,3 +250,105 @@ func stateOf(cs corev1.ContainerStatus) string {
 	}
 	return "none"
 }
+
+func TestInitContainerReadiness(t *testing.T) {
+	cases := []struct {
+		name  string
+		init  Container
+		ready bool
+	}{
+		{"an init container that exited 0 is ready", exited("i", 0, 0, t0), true},
+		{"an init container that failed is not ready", exited("i", 0, 1, t0), false},
+		{"a running init container is not ready", running("i", 0), false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := pod(corev1.RestartPolicyNever, []string{"i"}, "a")
+			rt := Pod{Sandboxes: readySandbox(), Containers: []Container{tc.init}}
+			rt.Sort()
+			st := PodStatus(p, &rt, StatusInputs{Now: t0})
+			if got := st.InitContainerStatuses[0].Ready; got != tc.ready {
+				t.Fatalf("ready %v, want %v", got, tc.ready)
+			}
+		})
+	}
+}
+
+func withEphemeral(p *corev1.Pod, names ...string) *corev1.Pod {
+	for _, n := range names {
+		p.Spec.EphemeralContainers = append(p.Spec.EphemeralContainers, corev1.EphemeralContainer{
+			EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: n, Image: "busybox"}, TargetContainerName: "a"})
+	}
+	return p
+}
+
+func TestEphemeralContainerActions(t *testing.T) {
+	cases := []struct {
+		name string
+		pod  *corev1.Pod
+		rt   Pod
+		want []int
+	}{
+		{"an ephemeral container added to a running pod starts", withEphemeral(pod(corev1.RestartPolicyAlways, nil, "a"), "debugger"),
+			Pod{Sandboxes: readySandbox(), Containers: []Container{running("a", 0)}}, []int{0}},
+		{"an ephemeral container that exited is never restarted", withEphemeral(pod(corev1.RestartPolicyAlways, nil, "a"), "debugger"),
+			Pod{Sandboxes: readySandbox(), Containers: []Container{running("a", 0), exited("debugger", 0, 1, t0)}}, nil},
+		{"only the ephemeral containers without an instance start", withEphemeral(pod(corev1.RestartPolicyAlways, nil, "a"), "one", "two"),
+			Pod{Sandboxes: readySandbox(), Containers: []Container{running("a", 0), running("one", 0)}}, []int{1}},
+		{"an ephemeral container starts while an init container still runs", withEphemeral(pod(corev1.RestartPolicyAlways, []string{"i"}, "a"), "debugger"),
+			Pod{Sandboxes: readySandbox(), Containers: []Container{running("i", 0)}}, []int{0}},
+		{"a pod without a sandbox gets no ephemeral container yet", withEphemeral(pod(corev1.RestartPolicyAlways, nil, "a"), "debugger"),
+			Pod{}, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.rt.Sort()
+			a := ComputeActions(tc.pod, &tc.rt, Inputs{Now: t0, Backoff: NewBackoff(BackoffInitial, BackoffMax)})
+			if !reflect.DeepEqual(a.StartEphemeral, tc.want) {
+				t.Fatalf("StartEphemeral %v, want %v", a.StartEphemeral, tc.want)
+			}
+		})
+	}
+}
+
+func TestEphemeralContainerStatus(t *testing.T) {
+	cases := []struct {
+		name  string
+		rt    Pod
+		state string
+	}{
+		{"an ephemeral container not started yet is creating", Pod{Sandboxes: readySandbox(), Containers: []Container{running("a", 0)}},
+			"waiting:ContainerCreating"},
+		{"a running ephemeral container is running but not ready", Pod{Sandboxes: readySandbox(), Containers: []Container{running("a", 0), running("debugger", 0)}},
+			"running"},
+		{"an exited ephemeral container stays terminated, without back-off", Pod{Sandboxes: readySandbox(), Containers: []Container{running("a", 0), exited("debugger", 0, 1, t0)}},
+			"terminated:Error"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := withEphemeral(pod(corev1.RestartPolicyAlways, nil, "a"), "debugger")
+			tc.rt.Sort()
+			st := PodStatus(p, &tc.rt, StatusInputs{Now: t0, Backoff: NewBackoff(BackoffInitial, BackoffMax)})
+			if len(st.EphemeralContainerStatuses) != 1 {
+				t.Fatalf("ephemeral statuses %v", st.EphemeralContainerStatuses)
+			}
+			cs := st.EphemeralContainerStatuses[0]
+			if got := stateOf(cs); got != tc.state || cs.Name != "debugger" || cs.Ready || cs.Started != nil {
+				t.Fatalf("status %+v, want state %s, not ready", cs, tc.state)
+			}
+			if st.Phase != corev1.PodRunning {
+				t.Fatalf("phase %s: ephemeral containers must not change it", st.Phase)
+			}
+		})
+	}
+}
+
+func TestEphemeralContainerWaitsAsPodInitializingInAPodWithInitContainers(t *testing.T) {
+	p := withEphemeral(pod(corev1.RestartPolicyAlways, []string{"i"}, "a"), "debugger")
+	rt := Pod{Sandboxes: readySandbox(), Containers: []Container{exited("i", 0, 0, t0), running("a", 0)}}
+	rt.Sort()
+	st := PodStatus(p, &rt, StatusInputs{Now: t0})
+	if got := stateOf(st.EphemeralContainerStatuses[0]); got != "waiting:PodInitializing" {
+		t.Fatalf("state %s", got)
+	}
+}

@@ -87,7 +87,11 @@ func PodStatus(pod *corev1.Pod, rt *Pod, in StatusInputs) corev1.PodStatus {
 			}
 			continue
 		}
-		if cs.State.Terminated == nil || cs.State.Terminated.ExitCode != 0 {
+		// A run-to-completion init container is ready once it succeeded, and
+		// only then, as upstream's prober manager reports it.
+		done := cs.State.Terminated != nil && cs.State.Terminated.ExitCode == 0
+		st.InitContainerStatuses[len(st.InitContainerStatuses)-1].Ready = done
+		if !done {
 			initDone = false
 			incomplete = append(incomplete, c.Name)
 		}
@@ -104,6 +108,10 @@ func PodStatus(pod *corev1.Pod, rt *Pod, in StatusInputs) corev1.PodStatus {
 		if !cs.Ready {
 			unready = append(unready, c.Name)
 		}
+	}
+	for i := range pod.Spec.EphemeralContainers {
+		st.EphemeralContainerStatuses = append(st.EphemeralContainerStatuses,
+			ephemeralStatus(pod, &pod.Spec.EphemeralContainers[i], rt, in))
 	}
 	st.Phase = Phase(pod, st.InitContainerStatuses, st.ContainerStatuses)
 	if in.Evicted != nil {
@@ -254,6 +262,23 @@ func containerStatus(pod *corev1.Pod, c *corev1.Container, rt *Pod, in StatusInp
 		cs.State.Waiting = w
 		cs.Started = &started
 	}
+	return cs
+}
+
+// ephemeralStatus reports an ephemeral container: never ready, no started flag
+// (it has no probes) and no back-off, since it is never restarted.
+func ephemeralStatus(pod *corev1.Pod, ec *corev1.EphemeralContainer, rt *Pod, in StatusInputs) corev1.ContainerStatus {
+	noBackoff := in
+	noBackoff.Backoff = nil
+	// Upstream waits a not-yet-started one as PodInitializing in any pod with
+	// init containers, whatever their state.
+	waiting := "ContainerCreating"
+	if len(pod.Spec.InitContainers) > 0 {
+		waiting = "PodInitializing"
+	}
+	cs := containerStatus(pod, EphemeralAsContainer(ec), rt, noBackoff, waiting)
+	cs.Ready = false
+	cs.Started = nil
 	return cs
 }
 

@@ -200,16 +200,43 @@ func (m *Manager) execute(ctx context.Context, w *worker, pod *corev1.Pod, rt *l
 	if a.StartInit >= 0 {
 		changed = true
 		c := &pod.Spec.InitContainers[a.StartInit]
-		return changed, m.startContainer(ctx, w, pod, c, sandboxID, sbConfig, rt)
+		err := m.startContainer(ctx, w, pod, c, sandboxID, sbConfig, rt, "")
+		if eerr := m.startEphemeral(ctx, w, pod, a.StartEphemeral, sandboxID, sbConfig, rt); err == nil {
+			err = eerr
+		}
+		return changed || len(a.StartEphemeral) > 0, err
 	}
 	var firstErr error
 	for _, i := range a.Start {
 		changed = true
-		if err := m.startContainer(ctx, w, pod, &pod.Spec.Containers[i], sandboxID, sbConfig, rt); err != nil && firstErr == nil {
+		if err := m.startContainer(ctx, w, pod, &pod.Spec.Containers[i], sandboxID, sbConfig, rt, ""); err != nil && firstErr == nil {
 			firstErr = err
 		}
 	}
-	return changed, firstErr
+	if err := m.startEphemeral(ctx, w, pod, a.StartEphemeral, sandboxID, sbConfig, rt); err != nil && firstErr == nil {
+		firstErr = err
+	}
+	return changed || len(a.StartEphemeral) > 0, firstErr
+}
+
+// startEphemeral starts ephemeral containers in the pod's sandbox, each in its
+// target container's process namespace when it names one that runs.
+func (m *Manager) startEphemeral(ctx context.Context, w *worker, pod *corev1.Pod, which []int, sandboxID string,
+	sbConfig *runtimeapi.PodSandboxConfig, rt *lifecycle.Pod) error {
+	var firstErr error
+	for _, i := range which {
+		ec := &pod.Spec.EphemeralContainers[i]
+		target := ""
+		if ec.TargetContainerName != "" {
+			if inst := rt.Latest(ec.TargetContainerName); inst != nil && inst.Phase == lifecycle.ContainerRunning {
+				target = inst.ID
+			}
+		}
+		if err := m.startContainer(ctx, w, pod, lifecycle.EphemeralAsContainer(ec), sandboxID, sbConfig, rt, target); err != nil && firstErr == nil {
+			firstErr = fmt.Errorf("ephemeral container %s: %w", ec.Name, err)
+		}
+	}
+	return firstErr
 }
 
 func (m *Manager) createSandbox(ctx context.Context, pod *corev1.Pod, attempt uint32) (string, error) {
@@ -237,7 +264,7 @@ func (m *Manager) createSandbox(ctx context.Context, pod *corev1.Pod, attempt ui
 // startContainer pulls the image if needed, creates and starts one container
 // instance and runs its postStart hook.
 func (m *Manager) startContainer(ctx context.Context, w *worker, pod *corev1.Pod, c *corev1.Container, sandboxID string,
-	sbConfig *runtimeapi.PodSandboxConfig, rt *lifecycle.Pod) error {
+	sbConfig *runtimeapi.PodSandboxConfig, rt *lifecycle.Pod, targetID string) error {
 	attempt := uint32(0)
 	if prev := rt.Latest(c.Name); prev != nil {
 		attempt = prev.Attempt + 1
@@ -282,7 +309,7 @@ func (m *Manager) startContainer(ctx context.Context, w *worker, pod *corev1.Pod
 	}
 	cmd, args := expandCommand(c, env)
 	cfg := runtime.ContainerConfig(pod, c, attempt, runtime.ContainerInputs{
-		Env: keyValues(env), Mounts: mounts, Command: cmd, Args: args, Image: image,
+		Env: keyValues(env), Mounts: mounts, Command: cmd, Args: args, Image: image, TargetID: targetID,
 	})
 	start := time.Now()
 	id, err := m.cfg.Runtime.CreateContainer(ctx, sandboxID, cfg, sbConfig)

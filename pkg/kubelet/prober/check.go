@@ -1,6 +1,6 @@
 // Package prober runs containers' liveness, readiness and startup probes and their
-// lifecycle hooks' handlers: exec through the runtime, HTTP GET and TCP from the node
-// to the pod, as upstream's kubelet does.
+// lifecycle hooks' handlers: exec through the runtime, HTTP GET, TCP and gRPC health
+// checks from the node to the pod, as upstream's kubelet does.
 package prober
 
 import (
@@ -41,6 +41,7 @@ type Handler struct {
 	HTTPGet   *corev1.HTTPGetAction
 	TCPSocket *corev1.TCPSocketAction
 	Sleep     *corev1.SleepAction
+	GRPC      *corev1.GRPCAction
 }
 
 // Checker performs handlers against one runtime.
@@ -60,6 +61,8 @@ func (c *Checker) Run(ctx context.Context, h Handler, pod *corev1.Pod, container
 		return c.httpGet(ctx, h.HTTPGet, container, podIP, timeout)
 	case h.TCPSocket != nil:
 		return c.tcp(ctx, h.TCPSocket, container, podIP, timeout)
+	case h.GRPC != nil:
+		return c.grpcCheck(ctx, h.GRPC, podIP, timeout)
 	case h.Sleep != nil:
 		select {
 		case <-time.After(time.Duration(h.Sleep.Seconds) * time.Second):

@@ -106,17 +106,11 @@ func (w *worker) probeOnce(ctx context.Context) time.Duration {
 	if d := time.Duration(w.probe.InitialDelaySeconds)*time.Second - time.Since(w.startedAt); d > 0 {
 		return d
 	}
-	if podIP == "" && (w.probe.HTTPGet != nil || w.probe.TCPSocket != nil) {
+	if podIP == "" && (w.probe.HTTPGet != nil || w.probe.TCPSocket != nil || w.probe.GRPC != nil) {
 		return 0
 	}
-	h := Handler{Exec: w.probe.Exec, HTTPGet: w.probe.HTTPGet, TCPSocket: w.probe.TCPSocket}
-	var out Result
-	var msg string
-	if w.probe.GRPC != nil {
-		out, msg = Unknown, "gRPC probes are not supported by this node"
-	} else {
-		out, msg = w.m.Checker.Run(ctx, h, w.pod, w.container, w.containerID, podIP, probeTimeout(w.probe))
-	}
+	h := Handler{Exec: w.probe.Exec, HTTPGet: w.probe.HTTPGet, TCPSocket: w.probe.TCPSocket, GRPC: w.probe.GRPC}
+	out, msg := w.m.Checker.Run(ctx, h, w.pod, w.container, w.containerID, podIP, probeTimeout(w.probe))
 	select {
 	case <-w.stopped:
 		return 0 // the container went away while probing; the result means nothing

@@ -268,6 +268,9 @@ type ContainerInputs struct {
 	Command, Args []string
 	// Image is the reference to run (resolved to what the runtime has).
 	Image string
+	// TargetID is the runtime ID of the container whose process namespace an
+	// ephemeral container joins (its targetContainerName), if any.
+	TargetID string
 }
 
 // ContainerConfig is the CRI configuration of one container instance.
@@ -305,6 +308,11 @@ func ContainerConfig(pod *corev1.Pod, c *corev1.Container, attempt uint32, in Co
 			Resources:       LinuxResources(pod, c),
 			SecurityContext: containerSecurity(pod, c),
 		},
+	}
+	if ns := cfg.Linux.SecurityContext.NamespaceOptions; in.TargetID != "" && ns != nil && ns.Pid == runtimeapi.NamespaceMode_CONTAINER {
+		// A debugging container sees its target's processes; with a pod-wide or
+		// host PID namespace it already does.
+		ns.Pid, ns.TargetId = runtimeapi.NamespaceMode_TARGET, in.TargetID
 	}
 	return cfg
 }

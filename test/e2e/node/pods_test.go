@@ -128,6 +128,8 @@ func TestInitContainersRunInOrder(t *testing.T) {
 		t.Fatalf("second init container started %q, before the first finished %q", second, first)
 	}
 	framework.Matches(t, s.Run("get", "pod", "init"), `init\s+1/1\s+Running`)
+	// Init containers that ran to completion are ready, as upstream reports them.
+	framework.Contains(t, s.Run("get", "pod", "init", "-o", `jsonpath={.status.initContainerStatuses[*].ready}`), "true true")
 }
 
 // Restart policies decide what happens after a container exits.

@@ -184,3 +184,51 @@ func TestContainerFailures(t *testing.T) {
 	s.Apply(pod("fine", "Always", container("c", "busybox:1.36", "sleep", "600")))
 	s.Run("wait", "--for=condition=Ready", "pod/fine", "--timeout=60s")
 }
+
+// A gRPC liveness probe that cannot reach a health service restarts the
+// container, as upstream's conformance test with a wrong port expects.
+func TestGRPCLivenessProbeRestarts(t *testing.T) {
+	s := session(t)
+	c := withSpec(container("c", "busybox:1.36", "sleep", "3600"), `    livenessProbe:
+      grpc:
+        port: 2333
+      initialDelaySeconds: 1
+      periodSeconds: 2
+      timeoutSeconds: 1
+      failureThreshold: 1
+`)
+	s.Apply(pod("grpc-live", "Always", c))
+	framework.Eventually(t, 90*time.Second, func() error {
+		n := s.Do("get", "pod", "grpc-live", "-o", "jsonpath={.status.containerStatuses[0].restartCount}").Stdout
+		if v, _ := strconv.Atoi(n); v < 1 {
+			return fmt.Errorf("restartCount %q", n)
+		}
+		return nil
+	})
+	framework.Contains(t, s.Run("describe", "pod", "grpc-live"), "Liveness probe failed: timeout: failed to connect service", "Container c failed liveness probe, will be restarted")
+}
+
+// A gRPC liveness probe passes while the health service is SERVING and restarts
+// the container once it answers NOT_SERVING.
+func TestGRPCLivenessProbeFollowsTheHealthService(t *testing.T) {
+	s := session(t)
+	c := withSpec(container("c", "minik8s.io/testserver:latest", "/testserver", "grpc-health", "8"), `    ports: [{containerPort: 5000}]
+    livenessProbe:
+      grpc:
+        port: 5000
+      periodSeconds: 1
+      timeoutSeconds: 2
+      failureThreshold: 1
+`)
+	s.Apply(pod("grpc-health", "Always", c))
+	s.Run("wait", "--for=condition=Ready", "pod/grpc-health", "--timeout=60s")
+	framework.Contains(t, s.Run("get", "pod", "grpc-health", "-o", "jsonpath={.status.containerStatuses[0].restartCount}"), "0")
+	framework.Eventually(t, 90*time.Second, func() error {
+		n := s.Do("get", "pod", "grpc-health", "-o", "jsonpath={.status.containerStatuses[0].restartCount}").Stdout
+		if v, _ := strconv.Atoi(n); v < 1 {
+			return fmt.Errorf("restartCount %q", n)
+		}
+		return nil
+	})
+	framework.Contains(t, s.Run("describe", "pod", "grpc-health"), `Liveness probe failed: service unhealthy (responded with "NOT_SERVING")`)
+}

@@ -22,6 +22,9 @@ const usage = `usage: testserver [MODE [ARG]]
 Modes:
   serve            HTTP server on $PORT (default 8080); the default mode
   sleep [SECONDS]  sleep that long (default: forever, also "infinity")
+  grpc-health [SECONDS]
+                   grpc.health.v1 server on $PORT (default 5000): SERVING, then
+                   NOT_SERVING after SECONDS if given
   env              print every environment variable, one per line, sorted
   hostname         print the host name
   exit CODE        exit with CODE at once
@@ -79,6 +82,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "sleep":
 		return sleep(ctx, arg, stderr)
+	case "grpc-health":
+		return runGRPCHealth(ctx, arg, stdout, stderr)
 	case "env":
 		writeEnv(stdout)
 		return 0

@@ -73,7 +73,7 @@ func serviceAccountAuthenticator(signer *serviceaccount.Signer, reg *registry.Re
 			return string(m.GetUID()), nil
 		}
 	}
-	return &serviceaccount.Authenticator{Signer: signer, ServiceAccount: lookup("serviceaccounts"), Pod: lookup("pods")}
+	return &serviceaccount.Authenticator{Signer: signer, ServiceAccount: lookup("serviceaccounts"), Pod: lookup("pods"), Node: lookup("nodes")}
 }
 
 // oidcHandlers publish the issuer's discovery document and keys, as upstream does.

@@ -8,8 +8,9 @@ import (
 	"github.com/minik8s/minik8s/test/e2e/framework"
 )
 
-// A pod's token names the pod and its node in the user's extra, and a
-// node-bound token dies with its node.
+// A pod's token names the pod and its node in the user's extra, a node-bound
+// token dies with its node, and the issuer's discovery document points pods at
+// the keys under the issuer's own host.
 func TestServiceAccountTokenNodeInfoAndDiscovery(t *testing.T) {
 	s := framework.NewSession(t, cluster, framework.KubectlPath(t, ""))
 	node := "token-node-" + s.Namespace
@@ -36,6 +37,12 @@ spec:
 	framework.Contains(t, extra, `"authentication.kubernetes.io/node-name":["`+node+`"]`,
 		`"authentication.kubernetes.io/node-uid":["`+nodeUID+`"]`, `"authentication.kubernetes.io/pod-name":["app"]`,
 		`"authentication.kubernetes.io/credential-id":["JTI=`)
+
+	// Service accounts read the discovery document and the keys.
+	framework.Contains(t, asOK(s, sa, "get", "--raw", "/.well-known/openid-configuration"),
+		`"issuer":"https://kubernetes.default.svc.cluster.local"`,
+		`"jwks_uri":"https://kubernetes.default.svc.cluster.local/openid/v1/jwks"`)
+	framework.Contains(t, asOK(s, sa, "get", "--raw", "/openid/v1/jwks"), `"kty":"EC"`, `"alg":"ES256"`)
 
 	nodeToken := strings.TrimSpace(s.Run("create", "token", "default", "--bound-object-kind=Node", "--bound-object-name="+node))
 	bound := tokenKubeconfig(t, cluster, nodeToken)

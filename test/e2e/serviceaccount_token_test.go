@@ -37,6 +37,14 @@ spec:
 	framework.Contains(t, extra, `"authentication.kubernetes.io/node-name":["`+node+`"]`,
 		`"authentication.kubernetes.io/node-uid":["`+nodeUID+`"]`, `"authentication.kubernetes.io/pod-name":["app"]`,
 		`"authentication.kubernetes.io/credential-id":["JTI=`)
+	// A TokenReview (what upstream's conformance test reads) sees the same.
+	review := s.DoIn(`{"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview","spec":{"token":"`+token+`"}}`,
+		"create", "-f", "-", "-o", "jsonpath={.status.authenticated} {.status.user.extra}")
+	if review.Code != 0 {
+		t.Fatalf("token review: %s", review.Stderr)
+	}
+	framework.Contains(t, review.Stdout, "true ", `"authentication.kubernetes.io/node-name":["`+node+`"]`,
+		`"authentication.kubernetes.io/node-uid":["`+nodeUID+`"]`)
 
 	// Service accounts read the discovery document and the keys.
 	framework.Contains(t, asOK(s, sa, "get", "--raw", "/.well-known/openid-configuration"),

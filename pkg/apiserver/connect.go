@@ -544,7 +544,7 @@ func (k *KubeletConnector) serveProxy(w http.ResponseWriter, r *http.Request, re
 		scheme = "http"
 	}
 	ctx := r.Context()
-	target := &url.URL{Scheme: scheme, RawQuery: r.URL.RawQuery}
+	target := &url.URL{Scheme: scheme}
 	transport := k.direct
 	switch resource {
 	case "pods":
@@ -586,11 +586,15 @@ func (k *KubeletConnector) serveProxy(w http.ResponseWriter, r *http.Request, re
 			target.Host = net.JoinHostPort(h, port)
 		}
 	}
-	target.Path = "/" + strings.Join(rest, "/")
-	if strings.HasSuffix(r.URL.Path, "/") && !strings.HasSuffix(target.Path, "/") {
-		target.Path += "/"
+	// An empty path stays empty: upstream's handler then redirects GET and HEAD
+	// to the URL with a trailing slash (301), and a trailing slash of the request
+	// is kept.
+	if len(rest) > 0 {
+		target.Path = "/" + strings.Join(rest, "/")
 	}
-	k.proxy(w, r, target, transport)
+	// The upgrade-aware handler, with its transport wrapped, rewrites links in
+	// HTML answers and Location headers under this proxy path, as upstream does.
+	utilproxy.NewUpgradeAwareHandler(target, transport, true, false, k).ServeHTTP(w, withoutCredentials(r))
 	return nil
 }
 

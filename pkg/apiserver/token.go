@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"time"
@@ -9,7 +10,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/minik8s/minik8s/pkg/admission"
@@ -76,28 +79,12 @@ func (q *request) createToken() error {
 		return err
 	}
 	saObj := sa.(*corev1.ServiceAccount)
-	var podRef *serviceaccount.Ref
-	if ref := tr.Spec.BoundObjectRef; ref != nil {
-		switch ref.Kind {
-		case "Pod":
-			pods := q.s.cfg.Registry.Get(schema.GroupVersionResource{Version: "v1", Resource: "pods"})
-			p, err := pods.Store.Get(ctx, pods.Store.Key(q.info.Namespace, ref.Name), ref.Name, storage.ReadOptions{})
-			if err != nil {
-				return err
-			}
-			pod := p.(*corev1.Pod)
-			if ref.UID != "" && ref.UID != pod.UID {
-				return apierrors.NewConflict(schema.GroupResource{Resource: "pods"}, ref.Name,
-					fmt.Errorf("the UID in the bound object reference (%s) does not match the UID in record. The object might have been deleted and then recreated", ref.UID))
-			}
-			podRef = &serviceaccount.Ref{Name: pod.Name, UID: string(pod.UID)}
-		case "Secret", "Node", "":
-		default:
-			return apierrors.NewBadRequest(fmt.Sprintf("cannot bind token for object of kind %q", ref.Kind))
-		}
+	bound, err := q.tokenBinding(ctx, tr.Spec.BoundObjectRef)
+	if err != nil {
+		return err
 	}
 	now := time.Now()
-	token, exp, err := signer.Issue(q.info.Namespace, serviceaccount.Ref{Name: saObj.Name, UID: string(saObj.UID)}, podRef,
+	token, exp, err := signer.Issue(q.info.Namespace, serviceaccount.Ref{Name: saObj.Name, UID: string(saObj.UID)}, bound,
 		tr.Spec.Audiences, time.Duration(secs)*time.Second, now)
 	if err != nil {
 		return err
@@ -112,4 +99,62 @@ func (q *request) createToken() error {
 	}
 	out.Status = authenticationv1.TokenRequestStatus{Token: token, ExpirationTimestamp: metav1.NewTime(exp.Truncate(time.Second))}
 	return q.respond(http.StatusCreated, out)
+}
+
+// tokenBinding resolves a TokenRequest's bound object. A pod's token also names
+// the pod's node (by name alone when the Node object is missing), as upstream's
+// ServiceAccountTokenPodNodeInfo does.
+func (q *request) tokenBinding(ctx context.Context, ref *authenticationv1.BoundObjectReference) (serviceaccount.Binding, error) {
+	var b serviceaccount.Binding
+	if ref == nil {
+		return b, nil
+	}
+	get := func(resource, namespace, name string) (runtime.Object, error) {
+		res := q.s.cfg.Registry.Get(schema.GroupVersionResource{Version: "v1", Resource: resource})
+		return res.Store.Get(ctx, res.Store.Key(namespace, name), name, storage.ReadOptions{})
+	}
+	checkUID := func(resource string, uid types.UID) error {
+		if ref.UID != "" && ref.UID != uid {
+			return apierrors.NewConflict(schema.GroupResource{Resource: resource}, ref.Name,
+				fmt.Errorf("the UID in the bound object reference (%s) does not match the UID in record. The object might have been deleted and then recreated", ref.UID))
+		}
+		return nil
+	}
+	switch ref.Kind {
+	case "Pod":
+		obj, err := get("pods", q.info.Namespace, ref.Name)
+		if err != nil {
+			return b, err
+		}
+		pod := obj.(*corev1.Pod)
+		if err := checkUID("pods", pod.UID); err != nil {
+			return b, err
+		}
+		b.Pod = &serviceaccount.Ref{Name: pod.Name, UID: string(pod.UID)}
+		if nodeName := pod.Spec.NodeName; nodeName != "" {
+			b.Node = &serviceaccount.Ref{Name: nodeName}
+			obj, err := get("nodes", "", nodeName)
+			switch {
+			case apierrors.IsNotFound(err):
+			case err != nil:
+				return b, apierrors.NewInternalError(err)
+			default:
+				b.Node.UID = string(obj.(*corev1.Node).UID)
+			}
+		}
+	case "Node":
+		obj, err := get("nodes", "", ref.Name)
+		if err != nil {
+			return b, err
+		}
+		node := obj.(*corev1.Node)
+		if err := checkUID("nodes", node.UID); err != nil {
+			return b, err
+		}
+		b.Node = &serviceaccount.Ref{Name: node.Name, UID: string(node.UID)}
+	case "Secret", "":
+	default:
+		return b, apierrors.NewBadRequest(fmt.Sprintf("cannot bind token for object of kind %q", ref.Kind))
+	}
+	return b, nil
 }

@@ -165,7 +165,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return fmt.Errorf("load kubelet client certificate: %w", err)
 	}
 	extra := joinHandlers(crt.ca)
-	for p, h := range oidcHandlers(signer, url) {
+	for p, h := range oidcHandlers(signer) {
 		extra[p] = h
 	}
 	auditor, closeAudit, err := newAuditor(&cfg, log)

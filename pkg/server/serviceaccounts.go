@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -73,17 +74,20 @@ func serviceAccountAuthenticator(signer *serviceaccount.Signer, reg *registry.Re
 			return string(m.GetUID()), nil
 		}
 	}
-	return &serviceaccount.Authenticator{Signer: signer, ServiceAccount: lookup("serviceaccounts"), Pod: lookup("pods")}
+	return &serviceaccount.Authenticator{Signer: signer, ServiceAccount: lookup("serviceaccounts"), Pod: lookup("pods"), Node: lookup("nodes")}
 }
 
 // oidcHandlers publish the issuer's discovery document and keys, as upstream does.
-func oidcHandlers(signer *serviceaccount.Signer, serverURL string) map[string]http.Handler {
+// The keys are announced under the issuer's own host, the in-cluster name of the
+// API server: pods that verify tokens reach it there, and the serving
+// certificate names it (this server's own address may be loopback).
+func oidcHandlers(signer *serviceaccount.Signer) map[string]http.Handler {
 	return map[string]http.Handler{
 		"/.well-known/openid-configuration": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			_ = json.NewEncoder(w).Encode(map[string]interface{}{
 				"issuer":                                signer.Issuer(),
-				"jwks_uri":                              serverURL + "/openid/v1/jwks",
+				"jwks_uri":                              strings.TrimSuffix(signer.Issuer(), "/") + "/openid/v1/jwks",
 				"response_types_supported":              []string{"id_token"},
 				"subject_types_supported":               []string{"public"},
 				"id_token_signing_alg_values_supported": []string{"ES256"},

@@ -16,6 +16,7 @@ type Authenticator struct {
 	Signer         *Signer
 	ServiceAccount Lookup
 	Pod            Lookup
+	Node           Lookup // namespace is empty
 }
 
 // AuthenticateToken implements the API server's TokenAuthenticator.
@@ -42,6 +43,23 @@ func (a *Authenticator) AuthenticateToken(ctx context.Context, token string) (*a
 		}
 		u.Extra["authentication.kubernetes.io/pod-name"] = []string{k.Pod.Name}
 		u.Extra["authentication.kubernetes.io/pod-uid"] = []string{k.Pod.UID}
+	}
+	if n := k.Node; n != nil {
+		// A pod's token names its node for information only; a token bound to
+		// the node itself dies with it.
+		if k.Pod == nil {
+			if a.Node == nil {
+				return nil, false, nil
+			}
+			nuid, err := a.Node(ctx, "", n.Name)
+			if err != nil || nuid != n.UID {
+				return nil, false, nil
+			}
+		}
+		u.Extra["authentication.kubernetes.io/node-name"] = []string{n.Name}
+		if n.UID != "" {
+			u.Extra["authentication.kubernetes.io/node-uid"] = []string{n.UID}
+		}
 	}
 	return u, true, nil
 }

@@ -73,8 +73,15 @@ func NewSigner(key crypto.Signer, issuer string) (*Signer, error) {
 // Issuer is the iss claim of this signer's tokens.
 func (s *Signer) Issuer() string { return s.issuer }
 
+// Binding is what a token is bound to besides its service account: a pod (and
+// the node it runs on, for information) or a node.
+type Binding struct {
+	Pod  *Ref
+	Node *Ref
+}
+
 // Issue signs a token for the service account, valid for ttl.
-func (s *Signer) Issue(namespace string, sa Ref, pod *Ref, audiences []string, ttl time.Duration, now time.Time) (string, time.Time, error) {
+func (s *Signer) Issue(namespace string, sa Ref, bound Binding, audiences []string, ttl time.Duration, now time.Time) (string, time.Time, error) {
 	if len(audiences) == 0 {
 		audiences = []string{s.issuer}
 	}
@@ -82,7 +89,7 @@ func (s *Signer) Issue(namespace string, sa Ref, pod *Ref, audiences []string, t
 	c := Claims{
 		Issuer: s.issuer, Subject: "system:serviceaccount:" + namespace + ":" + sa.Name, Audience: audiences,
 		Expiry: exp.Unix(), IssuedAt: now.Unix(), NotBefore: now.Unix(), ID: uuid.NewString(),
-		Kubernetes: &KubernetesClaims{Namespace: namespace, ServiceAccount: sa, Pod: pod},
+		Kubernetes: &KubernetesClaims{Namespace: namespace, ServiceAccount: sa, Pod: bound.Pod, Node: bound.Node},
 	}
 	header, _ := json.Marshal(map[string]string{"alg": "ES256", "kid": s.keyID})
 	payload, err := json.Marshal(c)

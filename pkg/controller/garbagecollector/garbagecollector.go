@@ -63,11 +63,9 @@ type Config struct {
 	// Discovery lists the resources to watch; it is refreshed every ResyncPeriod.
 	Discovery discovery.CachedDiscoveryInterface
 	// Typed informers already started by other controllers are reused.
-	Typed informers.SharedInformerFactory
-	// MetadataInformers hold the resources no typed informer watches.
-	MetadataInformers metadatainformer.SharedInformerFactory
-	Recorder          events.EventRecorder
-	Workers           int
+	Typed    informers.SharedInformerFactory
+	Recorder events.EventRecorder
+	Workers  int
 	// ResyncPeriod is how often new resources (CRDs) are looked for.
 	ResyncPeriod time.Duration
 	Log          *slog.Logger
@@ -76,8 +74,8 @@ type Config struct {
 // Validate checks the configuration.
 func (c *Config) Validate() error {
 	switch {
-	case c.Metadata == nil || c.Discovery == nil || c.MetadataInformers == nil || c.Recorder == nil:
-		return errors.New("garbage collector: a metadata client, discovery, metadata informers and an event recorder are required")
+	case c.Metadata == nil || c.Discovery == nil || c.Recorder == nil:
+		return errors.New("garbage collector: a metadata client, discovery and an event recorder are required")
 	case c.Workers < 1:
 		return fmt.Errorf("garbage collector: workers must be at least 1, not %d", c.Workers)
 	case c.ResyncPeriod <= 0:
@@ -110,6 +108,8 @@ type Controller struct {
 type monitor struct {
 	informer cache.SharedIndexInformer
 	reg      cache.ResourceEventHandlerRegistration
+	// stop ends an informer of the collector's own (nil for a shared one).
+	stop chan struct{}
 }
 
 // New builds the collector; it discovers resources when it runs.
@@ -247,32 +247,63 @@ func (c *Controller) syncMonitors(ctx context.Context) ([]cache.InformerSynced, 
 		if _, ok := c.monitors[gvr]; ok {
 			continue
 		}
-		inf := c.informerFor(gvr, gvk)
+		inf, own := c.informerFor(gvr, gvk)
 		reg, err := inf.AddEventHandler(c.handlers(gvk))
 		if err != nil {
 			return synced, fmt.Errorf("watch %s: %w", gvr, err)
 		}
-		c.monitors[gvr] = &monitor{informer: inf, reg: reg}
+		m := &monitor{informer: inf, reg: reg}
+		if own {
+			m.stop = make(chan struct{})
+			run := make(chan struct{})
+			go inf.Run(run)
+			go func(removed chan struct{}) {
+				select {
+				case <-ctx.Done():
+				case <-removed:
+				}
+				close(run)
+			}(m.stop)
+		}
+		c.monitors[gvr] = m
 		synced = append(synced, reg.HasSynced)
 		c.log.Debug("watching for garbage", "resource", gvr.String())
 	}
 	for gvr, m := range c.monitors {
 		if _, ok := want[gvr]; !ok && err == nil {
 			_ = m.informer.RemoveEventHandler(m.reg)
+			if m.stop != nil {
+				// A resource gone (its CRD deleted) is no longer listed and
+				// watched over and over.
+				close(m.stop)
+			}
 			delete(c.monitors, gvr)
 		}
 	}
-	c.cfg.MetadataInformers.Start(ctx.Done())
 	return synced, nil
 }
 
-func (c *Controller) informerFor(gvr schema.GroupVersionResource, gvk schema.GroupVersionKind) cache.SharedIndexInformer {
+// informerFor reuses a started typed informer, or makes a metadata informer
+// of the collector's own, which it stops when the resource goes away; own
+// says which.
+func (c *Controller) informerFor(gvr schema.GroupVersionResource, gvk schema.GroupVersionKind) (inf cache.SharedIndexInformer, own bool) {
 	if c.typed[gvk.GroupKind()] {
 		if gi, err := c.cfg.Typed.ForResource(gvr); err == nil {
-			return gi.Informer()
+			return gi.Informer(), false
 		}
 	}
-	return c.cfg.MetadataInformers.ForResource(gvr).Informer()
+	inf = metadatainformer.NewFilteredMetadataInformer(c.cfg.Metadata, gvr, metav1.NamespaceAll, 0, cache.Indexers{}, nil).Informer()
+	_ = inf.SetTransform(dropManagedFields)
+	return inf, true
+}
+
+// dropManagedFields keeps the graph's copies small: the collector reads
+// owners and finalizers only.
+func dropManagedFields(obj interface{}) (interface{}, error) {
+	if m, err := meta.Accessor(obj); err == nil {
+		m.SetManagedFields(nil)
+	}
+	return obj, nil
 }
 
 func (c *Controller) handlers(gvk schema.GroupVersionKind) cache.ResourceEventHandler {

@@ -172,7 +172,7 @@ func newDaemonSet(cc ControllerContext) (Runnable, error) {
 
 func newGarbageCollector(cc ControllerContext) (Runnable, error) {
 	return garbagecollector.New(garbagecollector.Config{Metadata: cc.Metadata, Discovery: cc.Discovery, Typed: cc.Informers,
-		MetadataInformers: cc.MetadataInformers, Recorder: cc.Recorder("garbage-collector-controller"), Workers: 20,
+		Recorder: cc.Recorder("garbage-collector-controller"), Workers: 20,
 		ResyncPeriod: 30 * time.Second, Log: cc.Log})
 }
 

@@ -3,11 +3,14 @@ package admissionregistration
 import (
 	"context"
 	"reflect"
+	"strings"
 	"testing"
 
 	admissionv1 "k8s.io/api/admissionregistration/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/minik8s/minik8s/pkg/registry"
 )
 
 func problems(errs field.ErrorList) []string {
@@ -92,5 +95,43 @@ func TestPoliciesAndBindings(t *testing.T) {
 	ValidatingAdmissionPolicies().Strategy.Default(p)
 	if *p.Spec.FailurePolicy != admissionv1.Fail || *p.Spec.MatchConstraints.MatchPolicy != admissionv1.Equivalent {
 		t.Errorf("policy defaults %+v", p.Spec)
+	}
+}
+
+func TestWebhookMatchConditionsMustCompile(t *testing.T) {
+	none := admissionv1.SideEffectClassNone
+	cfg := func(conds ...admissionv1.MatchCondition) *admissionv1.ValidatingWebhookConfiguration {
+		url := "https://example.com/hook"
+		return &admissionv1.ValidatingWebhookConfiguration{Webhooks: []admissionv1.ValidatingWebhook{{
+			Name: "deny.example.com", ClientConfig: admissionv1.WebhookClientConfig{URL: &url}, SideEffects: &none,
+			AdmissionReviewVersions: []string{"v1"}, MatchConditions: conds}}}
+	}
+	cases := []struct {
+		name  string
+		conds []admissionv1.MatchCondition
+		want  string
+	}{
+		{name: "a condition that compiles is accepted", conds: []admissionv1.MatchCondition{{Name: "ok", Expression: "request.operation == 'CREATE'"}}},
+		{name: "an expression that does not compile is refused", conds: []admissionv1.MatchCondition{{Name: "bad", Expression: "imnotafunction()"}},
+			want: "webhooks[0].matchConditions[0].expression: Invalid value: \"imnotafunction()\": compilation failed"},
+		{name: "a condition without a name is refused", conds: []admissionv1.MatchCondition{{Expression: "true"}},
+			want: "webhooks[0].matchConditions[0].name: Required value"},
+		{name: "two conditions with one name are refused", conds: []admissionv1.MatchCondition{{Name: "a", Expression: "true"}, {Name: "a", Expression: "true"}},
+			want: "webhooks[0].matchConditions[1].name: Duplicate value"},
+	}
+	r := ValidatingWebhookConfigurations()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			errs := r.Strategy.(*registry.Generic).Validation(cfg(c.conds...))
+			if c.want == "" {
+				if len(errs) != 0 {
+					t.Fatalf("refused: %v", errs)
+				}
+				return
+			}
+			if !strings.Contains(errs.ToAggregate().Error(), c.want) {
+				t.Fatalf("errors %v, want %q", errs, c.want)
+			}
+		})
 	}
 }

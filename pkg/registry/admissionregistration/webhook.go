@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"github.com/minik8s/minik8s/pkg/admission/validatingadmissionpolicy"
 	"github.com/minik8s/minik8s/pkg/registry"
 )
 
@@ -84,6 +85,7 @@ type hook struct {
 	timeoutSeconds          **int32
 	admissionReviewVersions []string
 	reinvocation            **admissionv1.ReinvocationPolicyType
+	matchConditions         []admissionv1.MatchCondition
 }
 
 func validatingHooks(obj runtime.Object) []hook {
@@ -93,7 +95,8 @@ func validatingHooks(obj runtime.Object) []hook {
 		w := &c.Webhooks[i]
 		out[i] = hook{name: w.Name, clientConfig: &w.ClientConfig, rules: w.Rules, failurePolicy: &w.FailurePolicy,
 			matchPolicy: &w.MatchPolicy, namespaceSel: &w.NamespaceSelector, objectSel: &w.ObjectSelector,
-			sideEffects: w.SideEffects, timeoutSeconds: &w.TimeoutSeconds, admissionReviewVersions: w.AdmissionReviewVersions}
+			sideEffects: w.SideEffects, timeoutSeconds: &w.TimeoutSeconds, admissionReviewVersions: w.AdmissionReviewVersions,
+			matchConditions: w.MatchConditions}
 	}
 	return out
 }
@@ -106,7 +109,7 @@ func mutatingHooks(obj runtime.Object) []hook {
 		out[i] = hook{name: w.Name, clientConfig: &w.ClientConfig, rules: w.Rules, failurePolicy: &w.FailurePolicy,
 			matchPolicy: &w.MatchPolicy, namespaceSel: &w.NamespaceSelector, objectSel: &w.ObjectSelector,
 			sideEffects: w.SideEffects, timeoutSeconds: &w.TimeoutSeconds, admissionReviewVersions: w.AdmissionReviewVersions,
-			reinvocation: &w.ReinvocationPolicy}
+			reinvocation: &w.ReinvocationPolicy, matchConditions: w.MatchConditions}
 	}
 	return out
 }
@@ -190,6 +193,7 @@ func validateHooks(hooks []hook) field.ErrorList {
 
 func validateHook(h hook, fld *field.Path) field.ErrorList {
 	errs := validation.IsFullyQualifiedName(fld.Child("name"), h.name)
+	errs = append(errs, validateMatchConditions(h.matchConditions, fld.Child("matchConditions"))...)
 	for i := range h.rules {
 		errs = append(errs, validateRuleWithOperations(&h.rules[i], fld.Child("rules").Index(i))...)
 	}
@@ -431,4 +435,40 @@ func contains[T comparable](list []T, v T) bool {
 		}
 	}
 	return false
+}
+
+// maxMatchConditions is upstream's limit per webhook.
+const maxMatchConditions = 64
+
+// validateMatchConditions checks names and that every expression compiles in
+// the CEL environment the webhooks evaluate it in, as upstream refuses a
+// configuration whose conditions cannot run.
+func validateMatchConditions(conds []admissionv1.MatchCondition, fld *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if len(conds) > maxMatchConditions {
+		errs = append(errs, field.TooMany(fld, len(conds), maxMatchConditions))
+	}
+	seen := map[string]bool{}
+	for i, c := range conds {
+		f := fld.Index(i)
+		if c.Name == "" {
+			errs = append(errs, field.Required(f.Child("name"), ""))
+		} else {
+			for _, msg := range validation.IsQualifiedName(c.Name) {
+				errs = append(errs, field.Invalid(f.Child("name"), c.Name, msg))
+			}
+			if seen[c.Name] {
+				errs = append(errs, field.Duplicate(f.Child("name"), c.Name))
+			}
+			seen[c.Name] = true
+		}
+		if strings.TrimSpace(c.Expression) == "" {
+			errs = append(errs, field.Required(f.Child("expression"), ""))
+			continue
+		}
+		if err := validatingadmissionpolicy.CompileCondition(c.Name, c.Expression).Err(); err != nil {
+			errs = append(errs, field.Invalid(f.Child("expression"), c.Expression, fmt.Sprintf("compilation failed: %v", err)))
+		}
+	}
+	return errs
 }

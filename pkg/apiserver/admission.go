@@ -98,6 +98,23 @@ func (s *Server) mutate(ctx context.Context, a *admission.Attributes) error {
 	return s.admission.Admit(ctx, a)
 }
 
+// mutateThenPrune runs the mutating phase of a and then drops from obj the
+// fields a custom resource's schema does not know: a webhook may add some, and
+// upstream prunes them silently (no fieldValidation warnings; the caller did
+// not send them).
+func (s *Server) mutateThenPrune(ctx context.Context, a *admission.Attributes, res *registry.Resource, obj runtime.Object) error {
+	if a == nil {
+		return nil
+	}
+	if err := s.admission.Admit(ctx, a); err != nil {
+		return err
+	}
+	if res.Prune != nil && obj != nil {
+		res.Prune(obj)
+	}
+	return nil
+}
+
 // validate runs the validating phase of a on obj, the object as it will be stored.
 func (s *Server) validate(ctx context.Context, a *admission.Attributes, obj runtime.Object) error {
 	if a == nil {

@@ -120,9 +120,13 @@ func (q *request) serveSubresource() error {
 		return q.serveScale()
 	// Before the updatable subresources: proxy lists update among its verbs.
 	case q.isConnect(sub):
+		if err := q.s.admitConnect(withAdmissionWarnings(q.ctx(), &q.warnings), q.res, q.info.Namespace, q.info.Name, sub, q.query, q.info.Parts); err != nil {
+			return err
+		}
 		if q.s.cfg.Connect == nil {
 			return apierrors.NewServiceUnavailable(fmt.Sprintf("%s/%s is not available: no node agent is connected", q.res.Name, sub))
 		}
+		q.setWarnings()
 		q.s.cfg.Connect.ServeConnect(q.w, q.r, q.res, q.info.Namespace, q.info.Name, sub, q.info.Parts)
 		return nil
 	case q.res.UpdatableSubresource(sub):

@@ -109,7 +109,7 @@ func (s *Server) createObject(ctx context.Context, res *registry.Resource, obj r
 		return nil, err
 	}
 	a := s.admissionFor(ctx, admission.Create, res, obj.(metav1.Object).GetNamespace(), "", obj, nil)
-	if err := s.mutate(ctx, a); err != nil {
+	if err := s.mutateThenPrune(ctx, a, res, obj); err != nil {
 		return nil, err
 	}
 	if err := beforeCreate(ctx, res, obj); err != nil {
@@ -207,7 +207,7 @@ func (s *Server) updateObject(ctx context.Context, res *registry.Resource, names
 		}
 		if existing == nil {
 			a := s.admissionFor(ctx, admission.Create, res, namespace, name, obj, nil)
-			if err := s.mutate(ctx, a); err != nil {
+			if err := s.mutateThenPrune(ctx, a, res, obj); err != nil {
 				return nil, 0, err
 			}
 			if err := beforeCreate(ctx, res, obj); err != nil {
@@ -223,7 +223,7 @@ func (s *Server) updateObject(ctx context.Context, res *registry.Resource, names
 			}
 		} else {
 			a := s.admissionFor(ctx, admission.Update, res, namespace, name, obj, existing)
-			if err := s.mutate(ctx, a); err != nil {
+			if err := s.mutateThenPrune(ctx, a, res, obj); err != nil {
 				return nil, 0, err
 			}
 			if err := beforeUpdate(ctx, res, obj, existing, rules); err != nil {

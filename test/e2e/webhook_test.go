@@ -13,6 +13,7 @@ import (
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/minik8s/minik8s/test/e2e/framework"
@@ -60,6 +61,20 @@ func admissionWebhookServer(t *testing.T) (url, caBundle string) {
 				return &admissionv1.AdmissionResponse{Allowed: false, Result: &metav1.Status{Message: "names starting with reserved- are kept for the platform", Code: 403, Reason: metav1.StatusReasonForbidden}}
 			}
 			return &admissionv1.AdmissionResponse{Allowed: true}
+		})
+	})
+	// /attach refuses attaching to container1 with stdin, as upstream's
+	// conformance webhook: the request's object is the PodAttachOptions.
+	mux.HandleFunc("/attach", func(w http.ResponseWriter, r *http.Request) {
+		answer(w, r, func(req *admissionv1.AdmissionRequest) *admissionv1.AdmissionResponse {
+			var opts corev1.PodAttachOptions
+			if err := json.Unmarshal(req.Object.Raw, &opts); err != nil || req.Kind.Kind != "PodAttachOptions" || req.SubResource != "attach" {
+				return &admissionv1.AdmissionResponse{Result: &metav1.Status{Message: fmt.Sprintf("unexpected request %s %s/%s: %s", req.Operation, req.Kind.Kind, req.SubResource, req.Object.Raw)}}
+			}
+			if !opts.Stdin || opts.Container != "container1" {
+				return &admissionv1.AdmissionResponse{Allowed: true}
+			}
+			return &admissionv1.AdmissionResponse{Result: &metav1.Status{Message: fmt.Sprintf("attaching to pod '%s' is not allowed", req.Name)}}
 		})
 	})
 	srv := httptest.NewTLSServer(mux) // listens on 127.0.0.1; its certificate names that address
@@ -165,4 +180,46 @@ func TestAdmissionWebhookFailurePolicyWhenTheWebhookIsDown(t *testing.T) {
 	})
 	s.Apply("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: open, labels: {policy: ignore}}\n")
 	s.Run("get", "configmap", "open")
+}
+
+// A validating webhook for CONNECT of pods/attach refuses kubectl attach with
+// its message before anything is attached; the same pod's other containers
+// are not refused by it.
+func TestAdmissionWebhookDeniesAttachingToAPod(t *testing.T) {
+	s := framework.NewSession(t, cluster, framework.KubectlPath(t, ""))
+	url, ca := admissionWebhookServer(t)
+	name := s.Namespace + "-attach"
+	t.Cleanup(func() { s.Do("delete", "validatingwebhookconfiguration", name, "--ignore-not-found") })
+	s.Apply(fmt.Sprintf(`apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: %s}
+webhooks:
+- name: deny-attaching-pod.webhook.test
+  clientConfig: {url: %q, caBundle: %s}
+  rules:
+  - operations: [CONNECT]
+    apiGroups: [""]
+    apiVersions: [v1]
+    resources: [pods/attach]
+  matchConditions:
+  - name: test-namespace
+    expression: request.namespace == %q
+  sideEffects: None
+  admissionReviewVersions: [v1]
+  timeoutSeconds: 5
+`, name, url+"/attach", ca, s.Namespace))
+	s.Apply(`apiVersion: v1
+kind: Pod
+metadata: {name: to-be-attached-pod}
+spec:
+  containers:
+  - {name: container1, image: busybox, command: [sleep, "600"], stdin: true}
+`)
+	framework.Eventually(t, 20*time.Second, func() error {
+		r := s.Do("attach", "to-be-attached-pod", "-i", "-c=container1")
+		if r.Code == 0 {
+			return fmt.Errorf("kubectl attach succeeded")
+		}
+		return want(r.Stderr, "attaching to pod 'to-be-attached-pod' is not allowed")
+	})
 }

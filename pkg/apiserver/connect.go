@@ -311,14 +311,6 @@ func (k *KubeletConnector) serveLog(w http.ResponseWriter, r *http.Request, name
 	}
 	u := &url.URL{Scheme: "https", Host: host, RawQuery: params.Encode(),
 		Path: fmt.Sprintf("/containerLogs/%s/%s/%s", pod.Namespace, pod.Name, container)}
-	ws := wsstream.IsWebSocketRequest(r)
-	if ws {
-		// Taking the connection over for the WebSocket ends the request's
-		// context; the stream from the node lives until the copy is done.
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithCancel(context.WithoutCancel(ctx))
-		defer cancel()
-	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return apierrors.NewInternalError(err)
@@ -334,7 +326,7 @@ func (k *KubeletConnector) serveLog(w http.ResponseWriter, r *http.Request, name
 	if err := kubeletError(resp, "pods/log", name); err != nil {
 		return err
 	}
-	if ws {
+	if wsstream.IsWebSocketRequest(r) {
 		// As upstream's API server streams any body to a WebSocket client:
 		// one binary (or base64) message per read.
 		_ = wsstream.NewReader(&eofApart{r: resp.Body}, true, wsstream.NewDefaultReaderProtocols()).Copy(w, r)

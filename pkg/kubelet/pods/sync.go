@@ -41,7 +41,7 @@ func (m *Manager) syncPod(ctx context.Context, w *worker, pod *corev1.Pod, remov
 		return 0, false, m.reject(ctx, pod, v)
 	}
 	if exceeded, _ := lifecycle.ActiveDeadline(pod, time.Now()); exceeded {
-		return 0, false, m.evict(ctx, pod, rt, lifecycle.DeadlineExceededReason, lifecycle.DeadlineExceededMessage)
+		return 0, false, m.evict(ctx, w, pod, rt, lifecycle.DeadlineExceededReason, lifecycle.DeadlineExceededMessage)
 	}
 	if err := m.cfg.Volumes.Setup(ctx, pod); err != nil {
 		m.cfg.Recorder.Eventf(pod, corev1.EventTypeWarning, "FailedMount", "%v", err)
@@ -115,7 +115,7 @@ func (m *Manager) reject(ctx context.Context, pod *corev1.Pod, v lifecycle.Admis
 // evict stops a pod for good, as upstream's kubelet does when a pod sync
 // handler (the active deadline) says so: an event, the containers killed
 // within the grace period, and the pod Failed with the reason.
-func (m *Manager) evict(ctx context.Context, pod *corev1.Pod, rt *lifecycle.Pod, reason, message string) error {
+func (m *Manager) evict(ctx context.Context, w *worker, pod *corev1.Pod, rt *lifecycle.Pod, reason, message string) error {
 	m.cfg.Recorder.Event(pod, corev1.EventTypeNormal, reason, message)
 	if err := m.killPod(ctx, pod, rt, gracePeriod(pod), ""); err != nil {
 		return fmt.Errorf("stop pod %s/%s past its deadline: %w", pod.Namespace, pod.Name, err)
@@ -124,17 +124,17 @@ func (m *Manager) evict(ctx context.Context, pod *corev1.Pod, rt *lifecycle.Pod,
 	if rt, err = runtime.Snapshot(ctx, m.cfg.Runtime, pod.UID); err != nil {
 		return err
 	}
-	ready, started, _ := m.cfg.Prober.Results(pod.UID)
-	st := lifecycle.PodStatus(pod, rt, lifecycle.StatusInputs{Now: time.Now(), HostIP: m.cfg.NodeIP, Backoff: m.cfg.Backoff,
-		Ready: ready, Started: started, Evicted: &lifecycle.Waiting{Reason: reason, Message: message}})
-	if err := m.status.write(ctx, pod, st); err != nil {
+	in := m.statusInputs(w, pod)
+	in.Evicted = &lifecycle.Waiting{Reason: reason, Message: message}
+	if err := m.status.write(ctx, pod, lifecycle.PodStatus(pod, rt, in)); err != nil {
 		return fmt.Errorf("report pod %s/%s failed: %w", pod.Namespace, pod.Name, err)
 	}
 	return nil
 }
 
-// writeStatus computes and reports the pod's status.
-func (m *Manager) writeStatus(ctx context.Context, w *worker, pod *corev1.Pod, rt *lifecycle.Pod) corev1.PodStatus {
+// statusInputs is what the pod's status is computed from besides the runtime:
+// probe results and the reasons containers could not start.
+func (m *Manager) statusInputs(w *worker, pod *corev1.Pod) lifecycle.StatusInputs {
 	ready, started, _ := m.cfg.Prober.Results(pod.UID)
 	errs := map[string]lifecycle.Waiting{}
 	w.mu.Lock()
@@ -142,9 +142,12 @@ func (m *Manager) writeStatus(ctx context.Context, w *worker, pod *corev1.Pod, r
 		errs[k] = lifecycle.Waiting{Reason: v.reason, Message: v.message}
 	}
 	w.mu.Unlock()
-	st := lifecycle.PodStatus(pod, rt, lifecycle.StatusInputs{
-		Now: time.Now(), HostIP: m.cfg.NodeIP, Backoff: m.cfg.Backoff, Errors: errs, Ready: ready, Started: started,
-	})
+	return lifecycle.StatusInputs{Now: time.Now(), HostIP: m.cfg.NodeIP, Backoff: m.cfg.Backoff, Errors: errs, Ready: ready, Started: started}
+}
+
+// writeStatus computes and reports the pod's status.
+func (m *Manager) writeStatus(ctx context.Context, w *worker, pod *corev1.Pod, rt *lifecycle.Pod) corev1.PodStatus {
+	st := lifecycle.PodStatus(pod, rt, m.statusInputs(w, pod))
 	defer func() {
 		m.log.Debug("wrote pod status", "pod", pod.Namespace+"/"+pod.Name, "phase", st.Phase, "sinceCreation", time.Since(pod.CreationTimestamp.Time))
 	}()

@@ -31,6 +31,8 @@ func main() {
 	upstreamPods := flag.Int("upstream-max-pods", 0, "largest pod count to run on upstream (0: all; upstream binds about 30 pods/s)")
 	scenariosFlag := flag.String("scenarios", "basic,spread,antiaffinity", "scenarios: basic, spread (zone topology spread), antiaffinity (required pod anti-affinity on hostname)")
 	timeout := flag.Duration("timeout", 20*time.Minute, "longest wait for one run's pods to be bound")
+	pprofPort := flag.Int("pprof-port", 0, "serve minik8s's scheduler profiles on this port and save its CPU and heap profiles of each run in -profile-dir")
+	profileDir := flag.String("profile-dir", "", "where -pprof-port's profiles go")
 	flag.Parse()
 
 	nodes, err := ints(*nodesFlag)
@@ -48,9 +50,10 @@ func main() {
 		}
 	}
 	ctx := context.Background()
-	plan := plan{nodes: nodes, pods: pods, scenarios: scenarios, timeout: *timeout, binary: *binary}
+	plan := plan{nodes: nodes, pods: pods, scenarios: scenarios, timeout: *timeout, binary: *binary,
+		profiles: profiler{port: *pprofPort, dir: *profileDir}}
 	var all []result
-	m, err := newMinik8s(*binary)
+	m, err := newMinik8s(*binary, *pprofPort)
 	if err != nil {
 		fatal(err)
 	}

@@ -14,7 +14,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
+	watchtools "k8s.io/client-go/tools/watch"
 
 	"github.com/minik8s/minik8s/bench/internal/proc"
 )
@@ -24,6 +26,7 @@ type plan struct {
 	scenarios   []string
 	timeout     time.Duration
 	binary      string
+	profiles    profiler
 }
 
 // result is one run: a target, a cluster size, a scenario.
@@ -50,18 +53,20 @@ func (p plan) run(ctx context.Context, t *target, maxPods int) ([]result, error)
 		if err := t.simNodes(n); err != nil {
 			return out, err
 		}
-		if err := waitNodesReady(ctx, cs, n, 2*time.Minute); err != nil {
+		if err := waitNodesSchedulable(ctx, cs, n, 3*time.Minute); err != nil {
 			return out, err
 		}
-		// Let the scheduler's informers catch up with the nodes before timing.
-		time.Sleep(3 * time.Second)
 		for _, pods := range p.pods {
 			if maxPods > 0 && pods > maxPods {
 				continue
 			}
 			for _, sc := range p.scenarios {
 				fmt.Fprintf(os.Stderr, "%s: %d nodes, %d pods, %s\n", t.name, n, pods, sc)
-				r, err := runOnce(ctx, cs, t, n, pods, sc, p.timeout)
+				// Time only the pods: not the scheduler catching up with node or
+				// pod changes (the last run's deletions) from before.
+				waitIdle(t.schedulerPID())
+				done := p.profiles.start(t, fmt.Sprintf("%d-%d-%s", n, pods, sc))
+				r, err := runOnce(ctx, cs, t, n, pods, sc, p.timeout, done)
 				if err != nil {
 					return out, fmt.Errorf("%s %d nodes %d pods %s: %w", t.name, n, pods, sc, err)
 				}
@@ -75,7 +80,7 @@ func (p plan) run(ctx context.Context, t *target, maxPods int) ([]result, error)
 
 // runOnce creates the pods with 32 workers, waits until all are bound and
 // measures; then deletes them.
-func runOnce(ctx context.Context, cs kubernetes.Interface, t *target, nodes, pods int, scenario string, timeout time.Duration) (result, error) {
+func runOnce(ctx context.Context, cs kubernetes.Interface, t *target, nodes, pods int, scenario string, timeout time.Duration, measured func()) (result, error) {
 	res := result{target: t.name, nodes: nodes, pods: pods, scenario: scenario}
 	ns := fmt.Sprintf("bench-%s-%d-%d", scenario, nodes, pods)
 	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
@@ -87,7 +92,17 @@ func runOnce(ctx context.Context, cs kubernetes.Interface, t *target, nodes, pod
 	if _, err := cs.CoreV1().ServiceAccounts(ns).Create(ctx, sa, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return res, err
 	}
-	w, err := cs.CoreV1().Pods(ns).Watch(ctx, metav1.ListOptions{})
+	// A retrying watch: a plain one that the server ends (or that reports an
+	// error) midway would leave the run waiting for bindings it never hears of.
+	l, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{Limit: 1})
+	if err != nil {
+		return res, err
+	}
+	w, err := watchtools.NewRetryWatcherWithContext(ctx, l.ResourceVersion, &cache.ListWatch{
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			return cs.CoreV1().Pods(ns).Watch(ctx, o)
+		},
+	})
 	if err != nil {
 		return res, err
 	}
@@ -153,6 +168,7 @@ func runOnce(ctx context.Context, cs kubernetes.Interface, t *target, nodes, pod
 	res.cpuPerPod = (proc.CPU(pid) - cpu0) / time.Duration(pods)
 	rss, peak, anon := proc.Memory(pid)
 	res.rssMiB, res.peakMiB, res.anonMiB = float64(rss)/1024, float64(peak)/1024, float64(anon)/1024
+	measured()
 	var lat []time.Duration
 	last := start
 	for i := range bound {
@@ -221,24 +237,70 @@ func waitAPI(kubeconfig string, timeout time.Duration) error {
 	return fmt.Errorf("API server of %s not ready after %s", kubeconfig, timeout)
 }
 
-func waitNodesReady(ctx context.Context, cs kubernetes.Interface, n int, timeout time.Duration) error {
+// waitNodesSchedulable waits until n simulated nodes are Ready and carry no
+// not-ready or unreachable taint. The TaintNodesByCondition admission plugin
+// gives every new Node the not-ready taint and the node lifecycle controller
+// takes it off once the node is Ready; upstream's side runs without a
+// controller manager, so the benchmark takes it off itself there, as that
+// controller would.
+func waitNodesSchedulable(ctx context.Context, cs kubernetes.Interface, n int, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
-		l, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: "node.minik8s.io/simulated=true"})
+		l, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: "node.minik8s.io/simulated=true", ResourceVersion: "0"})
 		if err == nil {
-			ready := 0
-			for _, node := range l.Items {
-				for _, c := range node.Status.Conditions {
-					if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
-						ready++
-					}
+			ok := 0
+			for i := range l.Items {
+				node := &l.Items[i]
+				if !nodeReady(node) {
+					continue
 				}
+				if kept := withoutConditionTaints(node.Spec.Taints); len(kept) != len(node.Spec.Taints) {
+					node.Spec.Taints = kept
+					// A conflict means someone else changed it: the next round sees it again.
+					_, _ = cs.CoreV1().Nodes().Update(ctx, node, metav1.UpdateOptions{})
+					continue
+				}
+				ok++
 			}
-			if ready >= n {
+			if ok >= n {
 				return nil
 			}
 		}
 		time.Sleep(time.Second)
 	}
-	return fmt.Errorf("fewer than %d simulated nodes Ready after %s", n, timeout)
+	return fmt.Errorf("fewer than %d simulated nodes Ready and untainted after %s", n, timeout)
+}
+
+func nodeReady(node *corev1.Node) bool {
+	for _, c := range node.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+func withoutConditionTaints(taints []corev1.Taint) []corev1.Taint {
+	var out []corev1.Taint
+	for _, t := range taints {
+		if t.Key != corev1.TaintNodeNotReady && t.Key != corev1.TaintNodeUnreachable {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// waitIdle waits until the process has used under 2 % of a core for a whole
+// second (its informers have caught up with the node changes), or 60 s.
+func waitIdle(pid int) {
+	deadline := time.Now().Add(60 * time.Second)
+	prev := proc.CPU(pid)
+	for time.Now().Before(deadline) {
+		time.Sleep(time.Second)
+		cur := proc.CPU(pid)
+		if cur-prev < 20*time.Millisecond {
+			return
+		}
+		prev = cur
+	}
 }

@@ -37,7 +37,7 @@ func (t *target) stop() {
 
 // newMinik8s starts a minik8s server without its scheduler (its simulated-node
 // controller runs inside) and `minik8s scheduler` beside it.
-func newMinik8s(binary string) (*target, error) {
+func newMinik8s(binary string, pprofPort int) (*target, error) {
 	dir, err := os.MkdirTemp("", "minik8s-bench-scheduler-")
 	if err != nil {
 		return nil, err
@@ -65,7 +65,11 @@ func newMinik8s(binary string) (*target, error) {
 		t.stop()
 		return nil, err
 	}
-	if t.scheduler, err = proc.Start(filepath.Join(dir, "scheduler.log"), own, "scheduler", "--kubeconfig", t.kubeconfig); err != nil {
+	args := []string{"scheduler", "--kubeconfig", t.kubeconfig}
+	if pprofPort > 0 {
+		args = append(args, "--metrics-port", strconv.Itoa(pprofPort))
+	}
+	if t.scheduler, err = proc.Start(filepath.Join(dir, "scheduler.log"), own, args...); err != nil {
 		t.stop()
 		return nil, err
 	}

@@ -17,6 +17,11 @@ type ImageStateSummary struct {
 // and the sums it needs.
 type NodeInfo struct {
 	node *corev1.Node
+	// unschedulable and taints mirror the node's spec: the filters that run for
+	// every node of every pod read them here, beside the sums they read anyway,
+	// rather than in the node object, one more cache miss per node otherwise.
+	unschedulable bool
+	taints        []corev1.Taint
 	// Pods on the node, assumed ones included.
 	Pods []*PodInfo
 	// PodsWithAffinity have pod affinity or anti-affinity terms.
@@ -59,13 +64,21 @@ func (n *NodeInfo) Node() *corev1.Node {
 // SetNode sets the node object and its allocatable.
 func (n *NodeInfo) SetNode(node *corev1.Node) {
 	n.node = node
+	n.unschedulable, n.taints = node.Spec.Unschedulable, node.Spec.Taints
 	n.Allocatable = NewResource(node.Status.Allocatable)
 	n.Generation = nextGeneration()
 }
 
+// Unschedulable is the node's spec.unschedulable (cordoned).
+func (n *NodeInfo) Unschedulable() bool { return n.unschedulable }
+
+// Taints are the node's spec.taints.
+func (n *NodeInfo) Taints() []corev1.Taint { return n.taints }
+
 // RemoveNode forgets the node object but keeps its pods.
 func (n *NodeInfo) RemoveNode() {
 	n.node = nil
+	n.unschedulable, n.taints = false, nil
 	n.Generation = nextGeneration()
 }
 
@@ -170,6 +183,8 @@ func (n *NodeInfo) update(pi *PodInfo, sign int64) {
 func (n *NodeInfo) Clone() *NodeInfo {
 	c := &NodeInfo{
 		node:             n.node,
+		unschedulable:    n.unschedulable,
+		taints:           n.taints,
 		Requested:        n.Requested.Clone(),
 		NonZeroRequested: n.NonZeroRequested.Clone(),
 		Allocatable:      n.Allocatable.Clone(),

@@ -2,6 +2,7 @@ package framework
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -11,8 +12,11 @@ type Parallelizer struct {
 	workers int
 }
 
-// NewParallelizer makes a parallelizer with n workers (at least 1).
+// NewParallelizer makes a parallelizer with n workers (at least 1), and no more
+// than the processors Go runs on: more goroutines than those only take turns,
+// and each costs a wake-up and a handover per cycle.
 func NewParallelizer(n int) Parallelizer {
+	n = min(n, runtime.GOMAXPROCS(0))
 	if n < 1 {
 		n = 1
 	}

@@ -40,8 +40,7 @@ func (*NodeUnschedulable) Name() string { return Name }
 
 // Filter implements fw.FilterPlugin.
 func (*NodeUnschedulable) Filter(_ context.Context, _ *fw.CycleState, pod *corev1.Pod, ni *fw.NodeInfo) *fw.Status {
-	node := ni.Node()
-	if !node.Spec.Unschedulable {
+	if !ni.Unschedulable() {
 		return nil
 	}
 	if corev1helpers.TolerationsTolerateTaint(klog.Background(), pod.Spec.Tolerations, &unschedulableTaint, false) {

@@ -46,7 +46,7 @@ func doNotScheduleTaints(t *corev1.Taint) bool {
 
 // Filter implements fw.FilterPlugin.
 func (*TaintToleration) Filter(_ context.Context, _ *fw.CycleState, pod *corev1.Pod, ni *fw.NodeInfo) *fw.Status {
-	taints := ni.Node().Spec.Taints
+	taints := ni.Taints()
 	if len(taints) == 0 {
 		return nil
 	}
@@ -83,8 +83,9 @@ func (*TaintToleration) Score(_ context.Context, state *fw.CycleState, _ *corev1
 	}
 	tols := d.(*preScoreState).tolerations
 	var n int64
-	for i := range ni.Node().Spec.Taints {
-		t := &ni.Node().Spec.Taints[i]
+	taints := ni.Taints()
+	for i := range taints {
+		t := &taints[i]
 		if t.Effect != corev1.TaintEffectPreferNoSchedule {
 			continue
 		}

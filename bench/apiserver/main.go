@@ -10,6 +10,11 @@
 //
 // -as-serviceaccount runs the CRUD phases as a service account bound to the edit
 // role instead of the cluster admin, so that every request goes through RBAC.
+//
+// -authz-cost R measures only what authorization costs minik8s: R rounds of the
+// CRUD phases as that service account against a server with every request
+// allowed and one with its default authorizers, alternately, and the throughput
+// lost to authorization.
 package main
 
 import (
@@ -41,8 +46,15 @@ func main() {
 	idle := flag.Duration("idle", 30*time.Second, "idle time before reading RSS")
 	hooks := flag.Int("webhook-configs", 0, "admission webhook configurations (half mutating, half validating) to register first, matching none of the benchmark's requests")
 	asSA := flag.Bool("as-serviceaccount", false, "run the CRUD phases as a service account bound to edit (every request through RBAC) instead of the cluster admin")
+	authzRounds := flag.Int("authz-cost", 0, "only measure what authorization costs: this many rounds of the CRUD phases as a service account, against minik8s with --authorization-mode=AlwaysAllow and with its default Node,RBAC, alternately")
 	flag.Parse()
 	webhookConfigs = *hooks
+	if *authzRounds > 0 {
+		if err := authzCost(os.Stdout, *binary, *authzRounds, *n, *workers); err != nil {
+			fatal(err)
+		}
+		return
+	}
 
 	var results []*target
 	m, err := benchMinik8s(*binary, *starts, *idle, *n, *workers, *watchers, *events, *asSA)
@@ -115,12 +127,13 @@ func benchMinik8s(binary string, starts int, idle time.Duration, n, workers, wat
 }
 
 // startMinik8s starts the server and times process start to /readyz ok.
-func startMinik8s(binary, dir string, port int) (time.Duration, *exec.Cmd, error) {
+func startMinik8s(binary, dir string, port int, extra ...string) (time.Duration, *exec.Cmd, error) {
 	log, err := os.OpenFile(filepath.Join(dir, "server.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return 0, nil, err
 	}
-	cmd := exec.Command(binary, "server", "--disable-agent", "--data-dir", filepath.Join(dir, "data"), "--https-listen-port", strconv.Itoa(port))
+	args := append([]string{"server", "--disable-agent", "--data-dir", filepath.Join(dir, "data"), "--https-listen-port", strconv.Itoa(port)}, extra...)
+	cmd := exec.Command(binary, args...)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	t0 := time.Now()

@@ -196,7 +196,12 @@ func runOnce(ctx context.Context, cs kubernetes.Interface, t *target, nodes, pod
 func deletePods(ctx context.Context, cs kubernetes.Interface, ns string) error {
 	zero := int64(0)
 	if err := cs.CoreV1().Pods(ns).DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: &zero}, metav1.ListOptions{}); err != nil {
-		return fmt.Errorf("delete pods of %s: %w", ns, err)
+		// Upstream's API server can time out deleting a thousand pods in one
+		// request on a busy machine: delete what is left one by one.
+		fmt.Fprintf(os.Stderr, "  delete collection in %s: %v; deleting one by one\n", ns, err)
+		if err := deleteEach(ctx, cs, ns); err != nil {
+			return err
+		}
 	}
 	deadline := time.Now().Add(5 * time.Minute)
 	for time.Now().Before(deadline) {
@@ -207,6 +212,32 @@ func deletePods(ctx context.Context, cs kubernetes.Interface, ns string) error {
 		time.Sleep(500 * time.Millisecond)
 	}
 	return fmt.Errorf("pods of %s still there after 5 minutes", ns)
+}
+
+// deleteEach deletes the namespace's pods one at a time, 16 at once.
+func deleteEach(ctx context.Context, cs kubernetes.Interface, ns string) error {
+	l, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return fmt.Errorf("list pods of %s: %w", ns, err)
+	}
+	zero := int64(0)
+	work := make(chan string)
+	var wg sync.WaitGroup
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for name := range work {
+				_ = cs.CoreV1().Pods(ns).Delete(ctx, name, metav1.DeleteOptions{GracePeriodSeconds: &zero})
+			}
+		}()
+	}
+	for _, p := range l.Items {
+		work <- p.Name
+	}
+	close(work)
+	wg.Wait()
+	return nil
 }
 
 func client(kubeconfig string) (kubernetes.Interface, error) {

@@ -22,6 +22,11 @@ type NodeInfo struct {
 	// rather than in the node object, one more cache miss per node otherwise.
 	unschedulable bool
 	taints        []corev1.Taint
+	// The hostname and zone labels, the usual topology keys, likewise: affinity
+	// and spread look them up for every node, and a lookup in the node's label
+	// map compares keys of the same length byte by byte.
+	hostname, zone       string
+	hasHostname, hasZone bool
 	// Pods on the node, assumed ones included.
 	Pods []*PodInfo
 	// PodsWithAffinity have pod affinity or anti-affinity terms.
@@ -65,6 +70,8 @@ func (n *NodeInfo) Node() *corev1.Node {
 func (n *NodeInfo) SetNode(node *corev1.Node) {
 	n.node = node
 	n.unschedulable, n.taints = node.Spec.Unschedulable, node.Spec.Taints
+	n.hostname, n.hasHostname = node.Labels[corev1.LabelHostname]
+	n.zone, n.hasZone = node.Labels[corev1.LabelTopologyZone]
 	n.Allocatable = NewResource(node.Status.Allocatable)
 	n.Generation = nextGeneration()
 }
@@ -75,10 +82,26 @@ func (n *NodeInfo) Unschedulable() bool { return n.unschedulable }
 // Taints are the node's spec.taints.
 func (n *NodeInfo) Taints() []corev1.Taint { return n.taints }
 
+// Label is the value of one of the node's labels, and whether it has it.
+func (n *NodeInfo) Label(key string) (string, bool) {
+	switch key {
+	case corev1.LabelHostname:
+		return n.hostname, n.hasHostname
+	case corev1.LabelTopologyZone:
+		return n.zone, n.hasZone
+	}
+	if n.node == nil {
+		return "", false
+	}
+	v, ok := n.node.Labels[key]
+	return v, ok
+}
+
 // RemoveNode forgets the node object but keeps its pods.
 func (n *NodeInfo) RemoveNode() {
 	n.node = nil
 	n.unschedulable, n.taints = false, nil
+	n.hostname, n.zone, n.hasHostname, n.hasZone = "", "", false, false
 	n.Generation = nextGeneration()
 }
 
@@ -185,6 +208,10 @@ func (n *NodeInfo) Clone() *NodeInfo {
 		node:             n.node,
 		unschedulable:    n.unschedulable,
 		taints:           n.taints,
+		hostname:         n.hostname,
+		zone:             n.zone,
+		hasHostname:      n.hasHostname,
+		hasZone:          n.hasZone,
 		Requested:        n.Requested.Clone(),
 		NonZeroRequested: n.NonZeroRequested.Clone(),
 		Allocatable:      n.Allocatable.Clone(),

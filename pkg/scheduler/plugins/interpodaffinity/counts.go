@@ -1,5 +1,7 @@
 package interpodaffinity
 
+import fw "github.com/minik8s/minik8s/pkg/scheduler/framework"
+
 // topologyCounts counts, per topology key and value, the pods (or terms) that
 // match: key -> value -> count. Entries that fall to zero are removed, so an
 // empty map means no match anywhere.
@@ -26,8 +28,8 @@ func (m topologyCounts) add(key, value string, delta int64) {
 }
 
 // addOnNode counts delta at the node's value of key, if the node has that label.
-func (m topologyCounts) addOnNode(nodeLabels map[string]string, key string, delta int64) {
-	if v, ok := nodeLabels[key]; ok {
+func (m topologyCounts) addOnNode(ni *fw.NodeInfo, key string, delta int64) {
+	if v, ok := ni.Label(key); ok {
 		m.add(key, v, delta)
 	}
 }

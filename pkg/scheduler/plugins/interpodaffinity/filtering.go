@@ -94,7 +94,9 @@ func (s *preFilterState) updateWithPod(pi *fw.PodInfo, node *corev1.Node, delta 
 	for i := range pi.RequiredAntiAffinityTerms {
 		t := &pi.RequiredAntiAffinityTerms[i]
 		if termMatches(t, inLabels, incoming.Namespace, s.namespaceLabels) {
-			s.existingAntiAffinity.addOnNode(node.Labels, t.TopologyKey, delta)
+			if v, ok := node.Labels[t.TopologyKey]; ok {
+				s.existingAntiAffinity.add(t.TopologyKey, v, delta)
+			}
 		}
 	}
 	podLabels := labels.Set(pi.Pod.Labels)
@@ -183,7 +185,7 @@ func (pl *InterPodAffinity) countExistingAntiAffinity(ctx context.Context, pod *
 		if found[n].n > 0 {
 			out.reserve(found[n].first.key, total)
 		}
-		found[n].each(func(key string, count int64) { out.addOnNode(nodes[n].Node().Labels, key, count) })
+		found[n].each(func(key string, count int64) { out.addOnNode(nodes[n], key, count) })
 	}
 	return out
 }
@@ -263,14 +265,13 @@ func (pl *InterPodAffinity) Filter(_ context.Context, state *fw.CycleState, _ *c
 	if err != nil {
 		return fw.AsStatus(err)
 	}
-	nodeLabels := ni.Node().Labels
-	if !s.satisfiesAffinity(nodeLabels) {
+	if !s.satisfiesAffinity(ni) {
 		return fw.NewStatus(fw.UnschedulableAndUnresolvable, ErrReasonAffinityRulesNotMatch)
 	}
-	if !s.satisfiesAntiAffinity(nodeLabels) {
+	if !s.satisfiesAntiAffinity(ni) {
 		return fw.NewStatus(fw.Unschedulable, ErrReasonAntiAffinityRulesNotMatch)
 	}
-	if !s.satisfiesExistingAntiAffinity(nodeLabels) {
+	if !s.satisfiesExistingAntiAffinity(ni) {
 		return fw.NewStatus(fw.Unschedulable, ErrReasonExistingAntiAffinityRulesNotMatch)
 	}
 	return nil
@@ -280,11 +281,11 @@ func (pl *InterPodAffinity) Filter(_ context.Context, state *fw.CycleState, _ *c
 // its domains holds a pod matching all the terms. The first pod of a group that
 // has affinity to itself may go to any node with the keys when no pod anywhere
 // matches yet; otherwise it would wait forever.
-func (s *preFilterState) satisfiesAffinity(nodeLabels map[string]string) bool {
+func (s *preFilterState) satisfiesAffinity(ni *fw.NodeInfo) bool {
 	found := true
 	for i := range s.podInfo.RequiredAffinityTerms {
 		key := s.podInfo.RequiredAffinityTerms[i].TopologyKey
-		v, ok := nodeLabels[key]
+		v, ok := ni.Label(key)
 		if !ok {
 			return false
 		}
@@ -300,10 +301,10 @@ func (s *preFilterState) satisfiesAffinity(nodeLabels map[string]string) bool {
 
 // satisfiesAntiAffinity: no domain of the node holds a pod one of the incoming
 // pod's anti-affinity terms matches.
-func (s *preFilterState) satisfiesAntiAffinity(nodeLabels map[string]string) bool {
+func (s *preFilterState) satisfiesAntiAffinity(ni *fw.NodeInfo) bool {
 	for i := range s.podInfo.RequiredAntiAffinityTerms {
 		key := s.podInfo.RequiredAntiAffinityTerms[i].TopologyKey
-		if v, ok := nodeLabels[key]; ok && s.antiAffinity[i].Get(v) > 0 {
+		if v, ok := ni.Label(key); ok && s.antiAffinity[i].Get(v) > 0 {
 			return false
 		}
 	}
@@ -312,9 +313,9 @@ func (s *preFilterState) satisfiesAntiAffinity(nodeLabels map[string]string) boo
 
 // satisfiesExistingAntiAffinity: no domain of the node holds a pod whose
 // anti-affinity the incoming pod matches.
-func (s *preFilterState) satisfiesExistingAntiAffinity(nodeLabels map[string]string) bool {
+func (s *preFilterState) satisfiesExistingAntiAffinity(ni *fw.NodeInfo) bool {
 	for key, values := range s.existingAntiAffinity {
-		if v, ok := nodeLabels[key]; ok && values[v] > 0 {
+		if v, ok := ni.Label(key); ok && values[v] > 0 {
 			return false
 		}
 	}

@@ -127,7 +127,7 @@ func (pl *InterPodAffinity) scoreExistingTerms(ctx context.Context, counts topol
 		}
 	})
 	for n := range found {
-		found[n].each(func(key string, count int64) { counts.addOnNode(nodes[n].Node().Labels, key, count) })
+		found[n].each(func(key string, count int64) { counts.addOnNode(nodes[n], key, count) })
 	}
 }
 

@@ -231,10 +231,9 @@ func (pl *PodTopologySpread) Filter(_ context.Context, state *fw.CycleState, _ *
 	if err != nil {
 		return fw.AsStatus(err)
 	}
-	nodeLabels := ni.Node().Labels
 	for i := range s.constraints {
 		c := &s.constraints[i]
-		v, ok := nodeLabels[c.topologyKey]
+		v, ok := ni.Label(c.topologyKey)
 		if !ok {
 			return fw.NewStatus(fw.UnschedulableAndUnresolvable, ErrReasonNodeLabelNotMatch)
 		}

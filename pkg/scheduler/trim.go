@@ -71,9 +71,10 @@ func trimStatuses(sts []corev1.ContainerStatus) []corev1.ContainerStatus {
 }
 
 // trimNode keeps a node's labels, spec, allocatable, images and condition
-// statuses; the rest (addresses, system info, heartbeat times) never matters to
-// placement.
+// statuses; the rest (capacity, addresses, system info, heartbeat times) never
+// matters to placement.
 func trimNode(n *corev1.Node) {
+	n.Status.Capacity = nil
 	n.Status.DaemonEndpoints = corev1.NodeDaemonEndpoints{}
 	n.Status.Config = nil
 	n.Status.NodeInfo = corev1.NodeSystemInfo{}

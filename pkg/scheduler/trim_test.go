@@ -49,3 +49,40 @@ func TestTrimmingAPodKeepsWhatSchedulingReads(t *testing.T) {
 		t.Errorf("annotations %v", pod.Annotations)
 	}
 }
+
+func TestTrimmingANodeKeepsWhatSchedulingReads(t *testing.T) {
+	alloc := corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("4"), corev1.ResourcePods: resource.MustParse("110")}
+	node := &corev1.Node{
+		ObjectMeta: metav1.ObjectMeta{Name: "n1", Labels: map[string]string{corev1.LabelHostname: "n1"}},
+		Spec:       corev1.NodeSpec{Unschedulable: true, Taints: []corev1.Taint{{Key: "k", Effect: corev1.TaintEffectNoSchedule}}},
+		Status: corev1.NodeStatus{
+			Capacity: alloc.DeepCopy(), Allocatable: alloc,
+			Images:     []corev1.ContainerImage{{Names: []string{"img:1"}, SizeBytes: 1 << 20}},
+			Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Message: "kubelet is posting ready status"}},
+			Addresses:  []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "10.0.0.1"}},
+			NodeInfo:   corev1.NodeSystemInfo{KubeletVersion: "v1.34.0"},
+		},
+	}
+	before := fw.NewNodeInfo()
+	before.SetNode(node.DeepCopy())
+	if _, err := trimObject(node); err != nil {
+		t.Fatal(err)
+	}
+	after := fw.NewNodeInfo()
+	after.SetNode(node)
+	if after.Allocatable.MilliCPU != before.Allocatable.MilliCPU || after.Allocatable.AllowedPodNumber != 110 {
+		t.Errorf("allocatable changed: %+v -> %+v", before.Allocatable, after.Allocatable)
+	}
+	if !after.Unschedulable() || len(after.Taints()) != 1 || len(node.Status.Images) != 1 {
+		t.Error("the spec or the images were dropped")
+	}
+	if h, ok := after.Label(corev1.LabelHostname); !ok || h != "n1" {
+		t.Errorf("hostname label %q, %v", h, ok)
+	}
+	if node.Status.Capacity != nil || node.Status.Addresses != nil || node.Status.NodeInfo.KubeletVersion != "" {
+		t.Errorf("status not trimmed: %+v", node.Status)
+	}
+	if c := node.Status.Conditions; len(c) != 1 || c[0].Status != corev1.ConditionTrue || c[0].Message != "" {
+		t.Errorf("conditions %+v", c)
+	}
+}

@@ -36,6 +36,7 @@ import (
 	"github.com/minik8s/minik8s/pkg/kubelet/envvars"
 	"github.com/minik8s/minik8s/pkg/kubelet/imageimport"
 	"github.com/minik8s/minik8s/pkg/kubelet/logs"
+	"github.com/minik8s/minik8s/pkg/kubelet/metrics"
 	"github.com/minik8s/minik8s/pkg/kubelet/node"
 	"github.com/minik8s/minik8s/pkg/kubelet/pods"
 	"github.com/minik8s/minik8s/pkg/kubelet/prober"
@@ -107,6 +108,8 @@ type Agent struct {
 	Pods    *pods.Manager
 	Node    *node.Node
 	Options *runtime.Options
+	// Metrics are the agent's own, served by the kubelet API.
+	Metrics *metrics.Metrics
 }
 
 // New checks the configuration; Run starts everything.
@@ -192,6 +195,9 @@ func (a *Agent) Run(ctx context.Context) error {
 		version = v.RuntimeName + "://" + v.RuntimeVersion
 	}
 	go a.importImages(ctx, endpoint)
+	if a.Metrics, err = metrics.New(metrics.Config{NodeName: a.cfg.NodeName, Runtime: rt}); err != nil {
+		return err
+	}
 
 	n, err := node.New(node.Config{
 		Name: a.cfg.NodeName, Client: client, Labels: a.cfg.Labels, DataDir: a.cfg.Dir,
@@ -279,12 +285,14 @@ func (a *Agent) Run(ctx context.Context) error {
 		Recorder: recorder, Volumes: vols,
 		Env:    &envvars.Resolver{Client: client, Services: svcLister, Allocatable: n.Allocatable, Recorder: recorder},
 		Images: pods.NewImages(rt, recorder, pods.NewPullSecrets(client, recorder, a.log)), Logger: a.log,
+		Metrics: a.Metrics,
 	}
 	if policies != nil {
 		pcfg.NetworkPolicy = policies
 	}
 	checker := &prober.Checker{Runtime: rt, UserAgent: "kube-probe/" + probeVersion(a.cfg.KubeletVersion)}
 	probes := prober.NewManager(ctx, checker, recorder)
+	probes.Metrics = a.Metrics
 	pcfg.Prober = probes
 	pcfg.Hooks = &prober.Hooks{Checker: checker, Runtime: rt, HostIP: gw.IP.String(), Recorder: recorder}
 	if a.cfg.Extend != nil {

@@ -16,9 +16,9 @@ import (
 // ServeAPI as their Config.Serve.
 func init() { ServeAPI = serveAPI }
 
-// serveAPI runs the node's HTTPS API (logs, exec, attach, port-forward, stats) on
-// the kubelet port until ctx ends. Callers must present a certificate of the
-// cluster CA, the one the agent trusts for the API server.
+// serveAPI runs the node's HTTPS API (logs, exec, attach, port-forward, stats,
+// metrics) on the kubelet port until ctx ends. Callers must present a
+// certificate of the cluster CA, the one the agent trusts for the API server.
 func serveAPI(ctx context.Context, a *Agent) error {
 	caPEM := a.cfg.REST.TLSClientConfig.CAData
 	if len(caPEM) == 0 && a.cfg.REST.TLSClientConfig.CAFile != "" {
@@ -28,7 +28,7 @@ func serveAPI(ctx context.Context, a *Agent) error {
 		}
 		caPEM = data
 	}
-	srv, err := kubeletserver.New(kubeletserver.Config{
+	cfg := kubeletserver.Config{
 		NodeName: a.cfg.NodeName,
 		Address:  net.JoinHostPort("", strconv.Itoa(a.cfg.KubeletPort)),
 		TLSDir:   filepath.Join(a.cfg.Dir, "tls"),
@@ -36,7 +36,11 @@ func serveAPI(ctx context.Context, a *Agent) error {
 		Client:   a.Client,
 		Runtime:  a.Runtime,
 		Logger:   a.log,
-	})
+	}
+	if a.Metrics != nil {
+		cfg.Metrics, cfg.ProbeMetrics = a.Metrics.Kubelet(), a.Metrics.Probes()
+	}
+	srv, err := kubeletserver.New(cfg)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"github.com/minik8s/minik8s/pkg/kubelet/lifecycle"
+	"github.com/minik8s/minik8s/pkg/kubelet/metrics"
 	"github.com/minik8s/minik8s/pkg/kubelet/runtime"
 )
 
@@ -75,6 +76,8 @@ type Config struct {
 	Logger        *slog.Logger
 	// Backoff holds container restart delays.
 	Backoff *lifecycle.Backoff
+	// Metrics observes pod start latency; nil observes nothing.
+	Metrics *metrics.Metrics
 }
 
 // Manager owns one worker per pod bound to this node.

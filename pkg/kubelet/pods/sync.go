@@ -63,6 +63,7 @@ func (m *Manager) syncPod(ctx context.Context, w *worker, pod *corev1.Pod, remov
 	}
 	m.cfg.Prober.Update(pod, rt)
 	st := m.writeStatus(ctx, w, pod, rt)
+	m.observeStart(w, pod, st)
 	if st.Phase == corev1.PodSucceeded || st.Phase == corev1.PodFailed {
 		// Free the sandbox (and its IP) of a pod that is done.
 		_ = m.killPod(ctx, pod, rt, 0, "")
@@ -71,6 +72,20 @@ func (m *Manager) syncPod(ctx context.Context, w *worker, pod *corev1.Pod, remov
 		actions.Requeue = left
 	}
 	return actions.Requeue, false, err
+}
+
+// observeStart records, once, how long a pod took from the agent first seeing
+// it to running, as upstream's kubelet_pod_start_duration_seconds: only for a
+// pod that goes from pending to running under this worker, not one found
+// running (the agent restarted).
+func (m *Manager) observeStart(w *worker, pod *corev1.Pod, st corev1.PodStatus) {
+	if w.startObserved || st.Phase != corev1.PodRunning {
+		return
+	}
+	w.startObserved = true
+	if pod.Status.Phase == "" || pod.Status.Phase == corev1.PodPending {
+		m.cfg.Metrics.PodStarted(w.firstSeen)
+	}
 }
 
 // admit decides once whether this node takes a new pod, against the pods it

@@ -24,12 +24,16 @@ type worker struct {
 	errors map[string]waitingReason
 	// admitted: the pod passed the agent's admission (under Manager.admitMu).
 	admitted bool
+	// firstSeen is when the agent first saw the pod; startObserved, that its
+	// start latency was recorded (only the worker's goroutine touches it).
+	firstSeen     time.Time
+	startObserved bool
 }
 
 type waitingReason struct{ reason, message string }
 
 func newWorker(m *Manager, pod *corev1.Pod) *worker {
-	return &worker{m: m, pod: pod, notify: make(chan struct{}, 1), errors: map[string]waitingReason{}}
+	return &worker{m: m, pod: pod, notify: make(chan struct{}, 1), errors: map[string]waitingReason{}, firstSeen: time.Now()}
 }
 
 func (w *worker) update(pod *corev1.Pod, removed bool) {

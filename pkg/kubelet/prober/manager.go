@@ -10,6 +10,7 @@ import (
 	"k8s.io/client-go/tools/record"
 
 	"github.com/minik8s/minik8s/pkg/kubelet/lifecycle"
+	"github.com/minik8s/minik8s/pkg/kubelet/metrics"
 )
 
 // Kind is which of a container's probes a worker runs.
@@ -46,6 +47,8 @@ type Manager struct {
 	Recorder record.EventRecorder
 	// Wake asks the pod's worker to sync again.
 	Wake func(types.UID)
+	// Metrics counts probe results (prober_probe_total); nil counts nothing.
+	Metrics *metrics.Metrics
 
 	ctx     context.Context
 	mu      sync.Mutex
@@ -152,7 +155,7 @@ func (m *Manager) Results(uid types.UID) (ready, started map[string]bool, unheal
 	return ready, started, unhealthy
 }
 
-// Forget implements pods.Prober.
+// Forget implements pods.Prober: the pod is gone, and so are its probe series.
 func (m *Manager) Forget(uid types.UID) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -162,6 +165,7 @@ func (m *Manager) Forget(uid types.UID) {
 			delete(m.workers, key)
 		}
 	}
+	m.Metrics.ForgetProbes(string(uid))
 }
 
 // started reports whether the container's startup probe (if any) has passed.

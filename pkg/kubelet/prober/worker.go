@@ -6,6 +6,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/minik8s/minik8s/pkg/kubelet/metrics"
 )
 
 // worker probes one container instance periodically and keeps the thresholded
@@ -110,7 +112,9 @@ func (w *worker) probeOnce(ctx context.Context) time.Duration {
 		return 0
 	}
 	h := Handler{Exec: w.probe.Exec, HTTPGet: w.probe.HTTPGet, TCPSocket: w.probe.TCPSocket, GRPC: w.probe.GRPC}
+	began := time.Now()
 	out, msg := w.m.Checker.Run(ctx, h, w.pod, w.container, w.containerID, podIP, probeTimeout(w.probe))
+	took := time.Since(began)
 	select {
 	case <-w.stopped:
 		return 0 // the container went away while probing; the result means nothing
@@ -119,14 +123,24 @@ func (w *worker) probeOnce(ctx context.Context) time.Duration {
 	kind := w.key.kind.String()
 	switch out {
 	case Unknown:
-		// An error of the prober itself: upstream records it and drops the result.
+		// An error of the prober itself: upstream records it and drops the
+		// result, uncounted.
 		w.m.Recorder.Eventf(w.pod, corev1.EventTypeWarning, "Unhealthy", "%s probe errored: %s", kind, msg)
 		return 0
 	case Failure:
 		w.m.Recorder.Eventf(w.pod, corev1.EventTypeWarning, "Unhealthy", "%s probe failed: %s", kind, msg)
+		w.m.Metrics.ProbeRan(w.metricLabels(), metrics.ProbeFailed, took)
+	case Success:
+		w.m.Metrics.ProbeRan(w.metricLabels(), metrics.ProbeSuccessful, took)
 	}
 	w.record(out, msg)
 	return 0
+}
+
+// metricLabels names this worker's probe in the probe metrics.
+func (w *worker) metricLabels() metrics.Probe {
+	return metrics.Probe{Type: w.key.kind.String(), Container: w.key.container, Pod: w.pod.Name,
+		Namespace: w.pod.Namespace, PodUID: string(w.pod.UID)}
 }
 
 // record applies the success and failure thresholds.

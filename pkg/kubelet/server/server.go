@@ -1,7 +1,7 @@
 // Package server is the node agent's HTTPS API, the one upstream's kubelet serves on
 // port 10250: container logs, exec, attach and port-forward streams (proxied to the
-// container runtime's streaming server), the pods of the node, and resource usage
-// (/stats/summary) for the metrics API. Only the API server (its kubelet-client
+// container runtime's streaming server), the pods of the node, resource usage
+// (/stats/summary) for the metrics API, and Prometheus metrics (/metrics/...). Only the API server (its kubelet-client
 // certificate) and cluster admins may call it.
 package server
 
@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -54,6 +55,10 @@ type Config struct {
 	Logger  *slog.Logger
 	// Stats reads node usage; nil reads this machine's /proc.
 	Stats NodeStatsSource
+	// Metrics is served on /metrics and ProbeMetrics on /metrics/probes (the
+	// agent's own registries); nil leaves the path unserved.
+	Metrics      prometheus.Gatherer
+	ProbeMetrics prometheus.Gatherer
 }
 
 // Identities allowed to use the API besides the system:masters group: the API
@@ -102,6 +107,9 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("/portForward/{ns}/{pod}", s.servePortForward)
 	s.mux.HandleFunc("/portForward/{ns}/{pod}/{uid}", s.servePortForward)
 	s.mux.HandleFunc("/stats/summary", s.serveSummary)
+	if err := s.handleMetrics(); err != nil {
+		return nil, fmt.Errorf("kubelet API: metrics: %w", err)
+	}
 	return s, nil
 }
 

@@ -36,6 +36,7 @@ type NodeStats struct {
 	StartTime metav1.Time  `json:"startTime"`
 	CPU       *CPUStats    `json:"cpu,omitempty"`
 	Memory    *MemoryStats `json:"memory,omitempty"`
+	Swap      *SwapStats   `json:"swap,omitempty"`
 }
 
 // PodStats is one pod's usage: the sum of its running containers'.
@@ -45,6 +46,7 @@ type PodStats struct {
 	Containers []ContainerStats `json:"containers"`
 	CPU        *CPUStats        `json:"cpu,omitempty"`
 	Memory     *MemoryStats     `json:"memory,omitempty"`
+	Swap       *SwapStats       `json:"swap,omitempty"`
 }
 
 // PodReference names a pod.
@@ -60,6 +62,7 @@ type ContainerStats struct {
 	StartTime metav1.Time  `json:"startTime"`
 	CPU       *CPUStats    `json:"cpu,omitempty"`
 	Memory    *MemoryStats `json:"memory,omitempty"`
+	Swap      *SwapStats   `json:"swap,omitempty"`
 }
 
 // CPUStats: UsageNanoCores is the rate over the last sample window, the
@@ -82,12 +85,26 @@ type MemoryStats struct {
 	MajorPageFaults *uint64     `json:"majorPageFaults,omitempty"`
 }
 
+// SwapStats: usage is what is swapped out, available what swap space is left
+// (for a container, up to its limit).
+type SwapStats struct {
+	Time               metav1.Time `json:"time"`
+	SwapAvailableBytes *uint64     `json:"swapAvailableBytes,omitempty"`
+	SwapUsageBytes     *uint64     `json:"swapUsageBytes,omitempty"`
+}
+
 // NodeStatsSource measures the machine.
 type NodeStatsSource interface {
 	// CPU is the cumulative busy time of all cores.
 	CPU() (coreNanoSeconds uint64, err error)
 	Memory() (MemoryStats, error)
 	BootTime() (time.Time, error)
+}
+
+// nodeSwapSource is a NodeStatsSource that also measures swap; the node's swap
+// is reported only from one.
+type nodeSwapSource interface {
+	Swap() (SwapStats, error)
 }
 
 // Sampling: a background sample every sampleEvery keeps a rate ready for the
@@ -116,12 +133,15 @@ type statsProvider struct {
 	node     NodeStatsSource
 	nodeName string
 
+	// now is the clock readings are stamped with.
+	now func() time.Time
+
 	mu  sync.Mutex
 	cpu map[string]*cpuHistory
 }
 
 func newStatsProvider(rt Runtime, node NodeStatsSource, nodeName string) *statsProvider {
-	return &statsProvider{rt: rt, node: node, nodeName: nodeName, cpu: map[string]*cpuHistory{}}
+	return &statsProvider{rt: rt, node: node, nodeName: nodeName, now: time.Now, cpu: map[string]*cpuHistory{}}
 }
 
 // run samples until ctx ends.
@@ -177,20 +197,50 @@ func (p *statsProvider) forget(before time.Time) {
 	}
 }
 
-// summary measures the node and its running containers now.
-func (p *statsProvider) summary(ctx context.Context) (*Summary, error) {
-	now := time.Now()
-	sum := &Summary{Node: NodeStats{NodeName: p.nodeName}, Pods: []PodStats{}}
+// reading is one look at the node and its running containers: what
+// /stats/summary and the usage metrics are both built from, so they agree.
+type reading struct {
+	at   time.Time
+	boot time.Time // zero when unknown
+	// nodeCPU is the busy time of all cores, in core-nanoseconds.
+	nodeCPU  *uint64
+	nodeMem  *MemoryStats
+	nodeSwap *SwapStats
+	// pods are those with a ready sandbox, by namespace and name.
+	pods []podReading
+}
+
+type podReading struct {
+	ref   PodReference
+	start time.Time
+	// containers are the running ones, by name.
+	containers []containerReading
+}
+
+type containerReading struct {
+	container *runtimeapi.Container
+	// stats is nil when the runtime has none for the container.
+	stats *runtimeapi.ContainerStats
+}
+
+// read measures the node and lists its running containers with their usage now.
+func (p *statsProvider) read(ctx context.Context) (*reading, error) {
+	r := &reading{at: p.now()}
 	if boot, err := p.node.BootTime(); err == nil {
-		sum.Node.StartTime = metav1.NewTime(boot)
+		r.boot = boot
 	}
 	if total, err := p.node.CPU(); err == nil {
-		sum.Node.CPU = &CPUStats{Time: metav1.NewTime(now), UsageCoreNanoSeconds: &total,
-			UsageNanoCores: p.observe("node", cpuSample{at: now, total: total})}
+		r.nodeCPU = &total
 	}
 	if mem, err := p.node.Memory(); err == nil {
-		mem.Time = metav1.NewTime(now)
-		sum.Node.Memory = &mem
+		mem.Time = metav1.NewTime(r.at)
+		r.nodeMem = &mem
+	}
+	if src, ok := p.node.(nodeSwapSource); ok {
+		if swap, err := src.Swap(); err == nil {
+			swap.Time = metav1.NewTime(r.at)
+			r.nodeSwap = &swap
+		}
 	}
 
 	sandboxes, err := p.rt.ListPodSandbox(ctx, &runtimeapi.PodSandboxFilter{
@@ -211,48 +261,75 @@ func (p *statsProvider) summary(ctx context.Context) (*Summary, error) {
 	for _, st := range stats {
 		byID[st.GetAttributes().GetId()] = st
 	}
-	pods := map[string]*PodStats{}
+	pods := map[string]*podReading{}
 	for _, sb := range sandboxes {
 		uid := sb.Labels[kubeletruntime.LabelPodUID]
 		if uid == "" {
 			continue
 		}
-		if ps := pods[uid]; ps != nil && ps.StartTime.UnixNano() >= sb.CreatedAt {
+		if pr := pods[uid]; pr != nil && pr.start.UnixNano() >= sb.CreatedAt {
 			continue
 		}
-		pods[uid] = &PodStats{
-			PodRef:     PodReference{Name: sb.GetMetadata().GetName(), Namespace: sb.GetMetadata().GetNamespace(), UID: uid},
-			StartTime:  metav1.NewTime(time.Unix(0, sb.CreatedAt)),
-			Containers: []ContainerStats{},
+		pods[uid] = &podReading{
+			ref:   PodReference{Name: sb.GetMetadata().GetName(), Namespace: sb.GetMetadata().GetNamespace(), UID: uid},
+			start: time.Unix(0, sb.CreatedAt),
 		}
 	}
 	for _, c := range containers {
-		ps := pods[c.Labels[kubeletruntime.LabelPodUID]]
-		if ps == nil {
-			continue
+		if pr := pods[c.Labels[kubeletruntime.LabelPodUID]]; pr != nil {
+			pr.containers = append(pr.containers, containerReading{container: c, stats: byID[c.Id]})
 		}
-		cs := ContainerStats{Name: c.GetMetadata().GetName(), StartTime: metav1.NewTime(time.Unix(0, c.CreatedAt))}
-		if st := byID[c.Id]; st != nil {
-			cs.CPU = p.containerCPU(c.Id, st.GetCpu(), now)
-			cs.Memory = containerMemory(st.GetMemory(), now)
-		}
-		ps.Containers = append(ps.Containers, cs)
 	}
-	for _, ps := range pods {
-		if len(ps.Containers) == 0 {
-			continue
-		}
-		sort.Slice(ps.Containers, func(i, j int) bool { return ps.Containers[i].Name < ps.Containers[j].Name })
-		ps.CPU, ps.Memory = podTotals(ps.Containers, now)
-		sum.Pods = append(sum.Pods, *ps)
+	for _, pr := range pods {
+		sort.Slice(pr.containers, func(i, j int) bool {
+			return pr.containers[i].container.GetMetadata().GetName() < pr.containers[j].container.GetMetadata().GetName()
+		})
+		r.pods = append(r.pods, *pr)
 	}
-	sort.Slice(sum.Pods, func(i, j int) bool {
-		a, b := sum.Pods[i].PodRef, sum.Pods[j].PodRef
+	sort.Slice(r.pods, func(i, j int) bool {
+		a, b := r.pods[i].ref, r.pods[j].ref
 		if a.Namespace != b.Namespace {
 			return a.Namespace < b.Namespace
 		}
 		return a.Name < b.Name
 	})
+	return r, nil
+}
+
+// summary measures the node and its running containers now.
+func (p *statsProvider) summary(ctx context.Context) (*Summary, error) {
+	r, err := p.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := r.at
+	sum := &Summary{Node: NodeStats{NodeName: p.nodeName, Memory: r.nodeMem, Swap: r.nodeSwap}, Pods: []PodStats{}}
+	if !r.boot.IsZero() {
+		sum.Node.StartTime = metav1.NewTime(r.boot)
+	}
+	if r.nodeCPU != nil {
+		sum.Node.CPU = &CPUStats{Time: metav1.NewTime(now), UsageCoreNanoSeconds: r.nodeCPU,
+			UsageNanoCores: p.observe("node", cpuSample{at: now, total: *r.nodeCPU})}
+	}
+	for _, pr := range r.pods {
+		if len(pr.containers) == 0 {
+			continue
+		}
+		ps := PodStats{PodRef: pr.ref, StartTime: metav1.NewTime(pr.start), Containers: []ContainerStats{}}
+		for _, cr := range pr.containers {
+			c := cr.container
+			cs := ContainerStats{Name: c.GetMetadata().GetName(), StartTime: metav1.NewTime(time.Unix(0, c.CreatedAt))}
+			if st := cr.stats; st != nil {
+				cs.CPU = p.containerCPU(c.Id, st.GetCpu(), now)
+				cs.Memory = containerMemory(st.GetMemory(), now)
+				cs.Swap = containerSwap(st.GetSwap(), now)
+			}
+			ps.Containers = append(ps.Containers, cs)
+		}
+		ps.CPU, ps.Memory = podTotals(ps.Containers, now)
+		ps.Swap = podSwap(ps.Containers, now)
+		sum.Pods = append(sum.Pods, ps)
+	}
 	return sum, nil
 }
 
@@ -287,6 +364,42 @@ func containerMemory(u *runtimeapi.MemoryUsage, now time.Time) *MemoryStats {
 	return &MemoryStats{Time: metav1.NewTime(at), WorkingSetBytes: val(u.WorkingSetBytes), UsageBytes: val(u.UsageBytes),
 		AvailableBytes: val(u.AvailableBytes), RSSBytes: val(u.RssBytes), PageFaults: val(u.PageFaults),
 		MajorPageFaults: val(u.MajorPageFaults)}
+}
+
+func containerSwap(u *runtimeapi.SwapUsage, now time.Time) *SwapStats {
+	if u == nil || (u.SwapUsageBytes == nil && u.SwapAvailableBytes == nil) {
+		return nil
+	}
+	at := now
+	if u.Timestamp > 0 {
+		at = time.Unix(0, u.Timestamp)
+	}
+	s := &SwapStats{Time: metav1.NewTime(at)}
+	if u.SwapUsageBytes != nil {
+		v := u.SwapUsageBytes.Value
+		s.SwapUsageBytes = &v
+	}
+	if u.SwapAvailableBytes != nil {
+		v := u.SwapAvailableBytes.Value
+		s.SwapAvailableBytes = &v
+	}
+	return s
+}
+
+// podSwap adds up the containers' swap usage, when the runtime reports any.
+func podSwap(cs []ContainerStats, now time.Time) *SwapStats {
+	var used uint64
+	have := false
+	for _, c := range cs {
+		if c.Swap != nil && c.Swap.SwapUsageBytes != nil {
+			used += *c.Swap.SwapUsageBytes
+			have = true
+		}
+	}
+	if !have {
+		return nil
+	}
+	return &SwapStats{Time: metav1.NewTime(now), SwapUsageBytes: &used}
 }
 
 // podTotals adds up the containers' usage; a rate is given only when every
@@ -429,6 +542,22 @@ func (p procStats) Memory() (MemoryStats, error) {
 		m.PageFaults, m.MajorPageFaults = &pf, &mpf
 	}
 	return m, nil
+}
+
+// Swap is swap space in use and free, from meminfo (zero and zero on a
+// machine without swap).
+func (p procStats) Swap() (SwapStats, error) {
+	info, err := readKeyValues(p.path("meminfo"), 1024)
+	if err != nil {
+		return SwapStats{}, fmt.Errorf("read swap usage: %w", err)
+	}
+	total, ok := info["SwapTotal"]
+	if !ok {
+		return SwapStats{}, errors.New("read swap usage: no SwapTotal in meminfo")
+	}
+	free := min(info["SwapFree"], total)
+	used := total - free
+	return SwapStats{SwapUsageBytes: &used, SwapAvailableBytes: &free}, nil
 }
 
 // readKeyValues reads "key: value [kB]" or "key value" lines, values times unit.

@@ -52,7 +52,7 @@ func TestProcStats(t *testing.T) {
 		}
 	}
 	write("stat", "cpu  100 5 50 1000 20 3 2 1 7 0\ncpu0 1 2 3 4\nbtime 1700000000\n")
-	write("meminfo", "MemTotal:       1000 kB\nMemFree:         400 kB\nMemAvailable:    700 kB\nInactive(file):  100 kB\nAnonPages:       200 kB\n")
+	write("meminfo", "MemTotal:       1000 kB\nMemFree:         400 kB\nMemAvailable:    700 kB\nInactive(file):  100 kB\nAnonPages:       200 kB\nSwapTotal:       300 kB\nSwapFree:        250 kB\n")
 	write("vmstat", "pgfault 42\npgmajfault 3\n")
 	p := procStats{root: dir}
 	cpu, err := p.CPU()
@@ -74,6 +74,10 @@ func TestProcStats(t *testing.T) {
 	if *m.UsageBytes != 600*1024 || *m.WorkingSetBytes != 500*1024 || *m.AvailableBytes != 500*1024 ||
 		*m.RSSBytes != 200*1024 || *m.PageFaults != 42 || *m.MajorPageFaults != 3 {
 		t.Fatalf("memory %+v", m)
+	}
+	swap, err := p.Swap()
+	if err != nil || *swap.SwapUsageBytes != 50*1024 || *swap.SwapAvailableBytes != 250*1024 {
+		t.Fatalf("swap %+v %v", swap, err)
 	}
 }
 
@@ -114,5 +118,10 @@ func TestAuthorize(t *testing.T) {
 	code, msg := authorize(req("system:node:other", "system:nodes"))
 	if code != http.StatusForbidden || msg != "Forbidden (user=system:node:other, verb=get, resource=nodes, subresource=stats)" {
 		t.Errorf("node: %d %q", code, msg)
+	}
+	r := req("system:node:other", "system:nodes")
+	r.URL.Path = "/metrics/resource"
+	if code, msg := authorize(r); code != http.StatusForbidden || msg != "Forbidden (user=system:node:other, verb=get, resource=nodes, subresource=metrics)" {
+		t.Errorf("node on /metrics/resource: %d %q", code, msg)
 	}
 }

@@ -2,8 +2,11 @@ package scheduler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+
+	"github.com/minik8s/minik8s/pkg/leader"
 
 	"github.com/minik8s/minik8s/pkg/server"
 )
@@ -30,10 +33,31 @@ func ServerComponent(env *server.Env) (server.Component, error) {
 	if err != nil {
 		return nil, err
 	}
-	return component{s}, nil
+	return &component{s: s, cfg: cfg}, nil
 }
 
-type component struct{ s *Scheduler }
+// component runs the scheduler for as long as the server runs. Upstream's
+// kube-scheduler exits when it loses its Lease and is restarted by whoever
+// started it; inside the server, which would go down with it, the scheduler is
+// made again from scratch (its queue and cache cannot be trusted once another
+// scheduler may have bound pods) and stands by for the Lease.
+type component struct {
+	s   *Scheduler
+	cfg Config
+}
 
-func (c component) Name() string                  { return "scheduler" }
-func (c component) Run(ctx context.Context) error { return c.s.Run(ctx) }
+func (c *component) Name() string { return "scheduler" }
+
+func (c *component) Run(ctx context.Context) error {
+	s := c.s
+	for {
+		err := s.Run(ctx)
+		if ctx.Err() != nil || !errors.Is(err, leader.ErrLost) {
+			return err
+		}
+		c.cfg.Logger.Info("scheduler stopped: leader lease lost; standing by")
+		if s, err = New(ctx, c.cfg); err != nil {
+			return fmt.Errorf("make the scheduler again after losing its lease: %w", err)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"errors"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -35,16 +36,30 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Number of pending pods, by the queue type. 'active' means number of pods in activeQ; 'backoff' means number of pods in backoffQ; 'unschedulable' means number of pods in unschedulablePods that the scheduler attempted to schedule and failed; 'gated' is the number of unschedulable pods that the scheduler never attempted to schedule because they are gated.",
 		}, []string{"queue"}),
 	}
+	if reg != nil {
+		// A registry that already has them (the scheduler made again after losing
+		// its Lease, a second one in tests) keeps its series, and this one feeds them.
+		m.attempts = register(reg, m.attempts)
+		m.duration = register(reg, m.duration)
+		m.e2e = register(reg, m.e2e)
+		m.pending = register(reg, m.pending)
+	}
 	m.active, m.backoff = m.pending.WithLabelValues("active"), m.pending.WithLabelValues("backoff")
 	m.unschedulable, m.gated = m.pending.WithLabelValues("unschedulable"), m.pending.WithLabelValues("gated")
-	if reg != nil {
-		for _, c := range []prometheus.Collector{m.attempts, m.duration, m.e2e, m.pending} {
-			// A registry that already has them (a second scheduler in one process,
-			// in tests) keeps the first ones: not worth failing for.
-			_ = reg.Register(c)
+	return m
+}
+
+// register adds c to reg, or returns the collector of the same description
+// that reg already has.
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
+	err := reg.Register(c)
+	var are prometheus.AlreadyRegisteredError
+	if errors.As(err, &are) {
+		if existing, ok := are.ExistingCollector.(C); ok {
+			return existing
 		}
 	}
-	return m
+	return c
 }
 
 func (m *metrics) setPending(active, backoff, unschedulable, gated int) {

@@ -129,7 +129,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	if errors.Is(err, leader.ErrLost) {
 		// Leadership lost while the process goes on: stop rather than risk
 		// two schedulers binding the same pod (the queue cannot be restarted).
-		return fmt.Errorf("scheduler lost its leader lease")
+		return fmt.Errorf("scheduler: %w", err)
 	}
 	return err
 }

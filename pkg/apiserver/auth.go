@@ -66,7 +66,10 @@ func (s *Server) authenticate(r *http.Request) (*User, error) {
 			for _, a := range s.cfg.TokenAuthenticators {
 				u, ok, err := a.AuthenticateToken(r.Context(), strings.TrimSpace(token))
 				if err != nil {
-					return nil, err
+					// Why is for the server's log; the client learns no more
+					// than upstream tells it.
+					s.log.Error("Unable to authenticate the request", "err", err)
+					return nil, errUnauthorized
 				}
 				if ok {
 					u.Groups = appendGroup(u.Groups, GroupAuthenticated)

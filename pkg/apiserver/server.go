@@ -30,6 +30,7 @@ import (
 	"github.com/minik8s/minik8s/pkg/admission/plugins"
 	"github.com/minik8s/minik8s/pkg/aggregator"
 	"github.com/minik8s/minik8s/pkg/audit"
+	"github.com/minik8s/minik8s/pkg/auth"
 	"github.com/minik8s/minik8s/pkg/auth/serviceaccount"
 	"github.com/minik8s/minik8s/pkg/registry"
 	"github.com/minik8s/minik8s/pkg/storage"
@@ -253,6 +254,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(rec, r)
 		return
 	}
+	notes := &auth.Notes{}
+	r = r.WithContext(auth.WithNotes(r.Context(), notes))
 	user, err := s.authenticate(r)
 	if err != nil {
 		if s.cfg.Auditor != nil {
@@ -267,11 +270,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(rec, r, err)
 		return
 	}
+	// What authenticating had to say: warnings (a legacy token's) go with
+	// whatever the response is, annotations to the audit event.
+	for _, w := range notes.Warnings() {
+		rec.Header().Add("Warning", fmt.Sprintf("299 - %q", w))
+	}
 	ctx := WithUser(r.Context(), user)
 	r = r.WithContext(ctx)
 	attrs := requestAttributes(r, &info, user)
 	if s.cfg.Auditor != nil {
 		if q, ar := s.cfg.Auditor.Begin(rec, r, &attrs, requester, user, start); q != nil {
+			for _, a := range notes.Annotations() {
+				q.AddAnnotation(a[0], a[1])
+			}
 			// The reason of an allow costs a little; the audit log records it.
 			attrs.Explain = true
 			aw := q.Writer(rec, isLongRunning(&info))

@@ -80,6 +80,7 @@ func newControllerManagerCommand() *cobra.Command {
 	f.DurationVar(&cfg.NodeMonitorGracePeriod, "node-monitor-grace-period", 50*time.Second, "how long a node may go silent before it is marked Unknown")
 	f.DurationVar(&cfg.HPASyncPeriod, "horizontal-pod-autoscaler-sync-period", 15*time.Second, "how often each HorizontalPodAutoscaler is reconciled")
 	f.DurationVar(&cfg.SigningDuration, "cluster-signing-duration", 365*24*time.Hour, "longest lifetime of certificates issued for CertificateSigningRequests")
+	f.DurationVar(&cfg.LegacyTokenCleanUpPeriod, "legacy-service-account-token-clean-up-period", 365*24*time.Hour, "how long an auto-generated secret-based service account token may go unused before it is marked invalid, and then stay invalid before it is deleted")
 	f.IntVar(&pprofPort, "pprof-port", 0, "serve profiles on 127.0.0.1:PORT/debug/pprof (0: off)")
 	f.BoolVarP(&verbose, "verbose", "v", false, "log debug messages")
 	return cmd

@@ -63,6 +63,7 @@ func newServerCommand() *cobra.Command {
 	f.DurationVar(&cfg.NodeMonitorGracePeriod, "node-monitor-grace-period", 50*time.Second, "how long a node may go without renewing its lease or posting status before it is marked Unknown and tainted unreachable")
 	f.DurationVar(&cfg.HPASyncPeriod, "horizontal-pod-autoscaler-sync-period", 15*time.Second, "how often each HorizontalPodAutoscaler is reconciled")
 	f.DurationVar(&cfg.ClusterSigningDuration, "cluster-signing-duration", 365*24*time.Hour, "longest lifetime of certificates issued for CertificateSigningRequests (node client certificates are renewed at 70-90% of theirs), as kube-controller-manager's flag")
+	f.DurationVar(&cfg.LegacyTokenCleanUpPeriod, "legacy-service-account-token-clean-up-period", 365*24*time.Hour, "how long an auto-generated secret-based service account token may go unused before it is marked invalid, and then stay invalid before it is deleted, as kube-controller-manager's flag")
 	f.BoolVar(&leaderElect, "leader-elect", true, "run the controllers and the scheduler only while this server holds their kube-system Leases (kube-controller-manager, kube-scheduler), so a second server on the same datastore stands by")
 	f.StringVar(&cfg.Token, "token", "", "shared secret agents join with (generated if empty)")
 	f.StringSliceVar(&cfg.AuthorizationModes, "authorization-mode", []string{"Node", "RBAC"}, "authorizers asked in turn after the system:masters bypass: Node, RBAC, AlwaysAllow, AlwaysDeny")

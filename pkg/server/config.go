@@ -71,6 +71,10 @@ type Config struct {
 	// for CertificateSigningRequests (zero: a year), as kube-controller-manager's
 	// --cluster-signing-duration; short ones let tests watch nodes rotate theirs.
 	ClusterSigningDuration time.Duration
+	// LegacyTokenCleanUpPeriod is how long an auto-generated secret-based
+	// service account token may go unused before it is marked invalid, and
+	// then stay invalid before it is deleted (zero: a year).
+	LegacyTokenCleanUpPeriod time.Duration
 	// DisableLeaderElection runs the controllers and the scheduler without
 	// holding their kube-system Leases (--leader-elect=false).
 	DisableLeaderElection bool
@@ -159,6 +163,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ClusterSigningDuration < 0 {
 		return errors.New("--cluster-signing-duration must not be negative")
+	}
+	if c.LegacyTokenCleanUpPeriod < 0 {
+		return errors.New("--legacy-service-account-token-clean-up-period must not be negative")
 	}
 	if c.AuditLog.Path != "" {
 		if err := c.AuditLog.Validate(); err != nil {

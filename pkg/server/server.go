@@ -184,10 +184,14 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	tracker, err := lastUsedTracker(loopback, log.With("component", "legacy-token-tracking"))
+	if err != nil {
+		return err
+	}
 	var policyReady atomic.Bool
 	api, err := apiserver.New(apiserver.Config{
 		Store: store, Registry: reg, Address: addr, ServingCert: serving, ClientCA: pool,
-		TokenAuthenticators:     tokens.set(staticToken{token: token}, serviceAccountAuthenticator(signer, reg)),
+		TokenAuthenticators:     tokens.set(staticToken{token: token}, serviceAccountAuthenticator(signer, reg, tracker)),
 		DisableAnonymous:        !cfg.AnonymousAuth,
 		Authorizer:              authz.Authorizer,
 		WriteGuard:              authz.Guard,
@@ -242,6 +246,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := publishAuthenticationConfigMap(ctx, api, crt); err != nil {
 		return err
 	}
+	if err := ensureLegacyTokenTracking(ctx, api, time.Now()); err != nil {
+		return err
+	}
 	if err := reconcileSelf(ctx, api, reg, advertiseAddress(cfg.BindAddress), int32(cfg.HTTPSPort), cfg.ServiceCIDR); err != nil {
 		return err
 	}
@@ -277,6 +284,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	compErr := make(chan error, 8)
 	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tracker.Run(ctx)
+	}()
 	wg.Add(1)
 	go func() {
 		defer wg.Done()

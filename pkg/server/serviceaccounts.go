@@ -9,13 +9,20 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/rest"
 
 	"github.com/minik8s/minik8s/pkg/atomicfile"
 	"github.com/minik8s/minik8s/pkg/auth/serviceaccount"
@@ -58,12 +65,17 @@ func serviceAccountSigner(cfg *Config) (*serviceaccount.Signer, error) {
 	return serviceaccount.NewSigner(ec, serviceaccount.Issuer)
 }
 
-// serviceAccountAuthenticator checks tokens against live service accounts and pods.
-func serviceAccountAuthenticator(signer *serviceaccount.Signer, reg *registry.Registry) *serviceaccount.Authenticator {
+// serviceAccountAuthenticator checks tokens against live service accounts and
+// pods, and secret-based tokens against their Secrets, whose last-used labels
+// tracker keeps.
+func serviceAccountAuthenticator(signer *serviceaccount.Signer, reg *registry.Registry, tracker *serviceaccount.LastUsedTracker) *serviceaccount.Authenticator {
+	get := func(ctx context.Context, resource, ns, name string) (runtime.Object, error) {
+		res := reg.Get(schema.GroupVersionResource{Version: "v1", Resource: resource})
+		return res.Store.Get(ctx, res.Store.Key(ns, name), name, storage.ReadOptions{ResourceVersion: "0"})
+	}
 	lookup := func(resource string) serviceaccount.Lookup {
 		return func(ctx context.Context, ns, name string) (string, error) {
-			res := reg.Get(schema.GroupVersionResource{Version: "v1", Resource: resource})
-			obj, err := res.Store.Get(ctx, res.Store.Key(ns, name), name, storage.ReadOptions{ResourceVersion: "0"})
+			obj, err := get(ctx, resource, ns, name)
 			if err != nil {
 				return "", err
 			}
@@ -74,7 +86,40 @@ func serviceAccountAuthenticator(signer *serviceaccount.Signer, reg *registry.Re
 			return string(m.GetUID()), nil
 		}
 	}
-	return &serviceaccount.Authenticator{Signer: signer, ServiceAccount: lookup("serviceaccounts"), Pod: lookup("pods"), Node: lookup("nodes")}
+	return &serviceaccount.Authenticator{Signer: signer, ServiceAccount: lookup("serviceaccounts"), Pod: lookup("pods"), Node: lookup("nodes"),
+		Secrets:         typedGetter[*corev1.Secret](get, "secrets"),
+		ServiceAccounts: typedGetter[*corev1.ServiceAccount](get, "serviceaccounts"),
+		LastUsed:        tracker}
+}
+
+// typedGetter reads objects of one core resource as their Go type.
+func typedGetter[T runtime.Object](get func(ctx context.Context, resource, ns, name string) (runtime.Object, error), resource string) serviceaccount.Getter[T] {
+	return func(ctx context.Context, ns, name string) (T, error) {
+		var zero T
+		obj, err := get(ctx, resource, ns, name)
+		if err != nil {
+			return zero, err
+		}
+		t, ok := obj.(T)
+		if !ok {
+			return zero, fmt.Errorf("%s %s/%s: unexpected %T", resource, ns, name, obj)
+		}
+		return t, nil
+	}
+}
+
+// lastUsedTracker writes secret-based tokens' last-used labels through the
+// API, as the server's loopback client.
+func lastUsedTracker(loopback *rest.Config, log *slog.Logger) (*serviceaccount.LastUsedTracker, error) {
+	client, err := corev1client.NewForConfig(loopback)
+	if err != nil {
+		return nil, fmt.Errorf("secret client for legacy token tracking: %w", err)
+	}
+	return serviceaccount.NewLastUsedTracker(serviceaccount.LastUsedConfig{Log: log,
+		Patch: func(ctx context.Context, ns, name string, patch []byte) error {
+			_, err := client.Secrets(ns).Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{})
+			return err
+		}})
 }
 
 // oidcHandlers publish the issuer's discovery document and keys, as upstream does.

@@ -91,46 +91,21 @@ func (s *Signer) Issue(namespace string, sa Ref, bound Binding, audiences []stri
 		Expiry: exp.Unix(), IssuedAt: now.Unix(), NotBefore: now.Unix(), ID: uuid.NewString(),
 		Kubernetes: &KubernetesClaims{Namespace: namespace, ServiceAccount: sa, Pod: bound.Pod, Node: bound.Node},
 	}
-	header, _ := json.Marshal(map[string]string{"alg": "ES256", "kid": s.keyID})
-	payload, err := json.Marshal(c)
+	token, err := s.sign(c)
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	signing := b64(header) + "." + b64(payload)
-	digest := sha256.Sum256([]byte(signing))
-	r, sg, err := ecdsa.Sign(rand.Reader, s.key, digest[:])
-	if err != nil {
-		return "", time.Time{}, fmt.Errorf("sign token: %w", err)
-	}
-	sig := make([]byte, 64)
-	r.FillBytes(sig[:32])
-	sg.FillBytes(sig[32:])
-	return signing + "." + b64(sig), exp, nil
+	return token, exp, nil
 }
 
 // Verify checks a token's signature, issuer and time, and returns its claims.
 func (s *Signer) Verify(token string, now time.Time) (*Claims, error) {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return nil, errors.New("not a JWT")
-	}
-	var header struct {
-		Alg string `json:"alg"`
-	}
-	if err := decodeJSON(parts[0], &header); err != nil || header.Alg != "ES256" {
-		return nil, errors.New("unsupported token header")
-	}
-	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
-	if err != nil || len(sig) != 64 {
-		return nil, errors.New("bad token signature")
-	}
-	digest := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
-	r, sg := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
-	if !ecdsa.Verify(&s.key.PublicKey, digest[:], r, sg) {
-		return nil, errors.New("token signature is invalid")
+	payload, err := s.verifySignature(token)
+	if err != nil {
+		return nil, err
 	}
 	var c Claims
-	if err := decodeJSON(parts[1], &c); err != nil {
+	if err := decodeJSON(payload, &c); err != nil {
 		return nil, errors.New("bad token claims")
 	}
 	if c.Issuer != s.issuer {
@@ -143,6 +118,50 @@ func (s *Signer) Verify(token string, now time.Time) (*Claims, error) {
 		return nil, errors.New("not a service account token")
 	}
 	return &c, nil
+}
+
+// sign makes a compact JWS of claims with the signer's key.
+func (s *Signer) sign(claims interface{}) (string, error) {
+	header, _ := json.Marshal(map[string]string{"alg": "ES256", "kid": s.keyID})
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", err
+	}
+	signing := b64(header) + "." + b64(payload)
+	digest := sha256.Sum256([]byte(signing))
+	r, sg, err := ecdsa.Sign(rand.Reader, s.key, digest[:])
+	if err != nil {
+		return "", fmt.Errorf("sign token: %w", err)
+	}
+	sig := make([]byte, 64)
+	r.FillBytes(sig[:32])
+	sg.FillBytes(sig[32:])
+	return signing + "." + b64(sig), nil
+}
+
+// verifySignature checks that token is a JWS this signer made, and returns its
+// still encoded payload.
+func (s *Signer) verifySignature(token string) (string, error) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return "", errors.New("not a JWT")
+	}
+	var header struct {
+		Alg string `json:"alg"`
+	}
+	if err := decodeJSON(parts[0], &header); err != nil || header.Alg != "ES256" {
+		return "", errors.New("unsupported token header")
+	}
+	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+	if err != nil || len(sig) != 64 {
+		return "", errors.New("bad token signature")
+	}
+	digest := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
+	r, sg := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
+	if !ecdsa.Verify(&s.key.PublicKey, digest[:], r, sg) {
+		return "", errors.New("token signature is invalid")
+	}
+	return parts[1], nil
 }
 
 // JWKS is the public key set, for /openid/v1/jwks.

@@ -33,6 +33,11 @@ type Config struct {
 	// SigningDuration is the longest lifetime of certificates the csrsigning
 	// controller issues (--cluster-signing-duration; zero means a year).
 	SigningDuration time.Duration
+	// LegacyTokenCleanUpPeriod is how long an auto-generated secret-based
+	// token may go unused before it is marked invalid, and stay invalid before
+	// it is deleted (--legacy-service-account-token-clean-up-period; zero
+	// means upstream's year).
+	LegacyTokenCleanUpPeriod time.Duration
 	// LeaderElect runs the controllers only while this server holds the
 	// kube-system/kube-controller-manager Lease (--leader-elect), so a second
 	// server on the same cluster stands by; Identity names this server in it.
@@ -54,7 +59,7 @@ func (c *Config) Validate() error {
 	if c.TerminatedPodGCThreshold < 0 {
 		return fmt.Errorf("terminated pod GC threshold must not be negative, not %d", c.TerminatedPodGCThreshold)
 	}
-	if c.NodeMonitorPeriod < 0 || c.NodeMonitorGracePeriod < 0 || c.HPASyncPeriod < 0 || c.SigningDuration < 0 {
+	if c.NodeMonitorPeriod < 0 || c.NodeMonitorGracePeriod < 0 || c.HPASyncPeriod < 0 || c.SigningDuration < 0 || c.LegacyTokenCleanUpPeriod < 0 {
 		return fmt.Errorf("controller periods and the signing duration must not be negative")
 	}
 	if c.NodeMonitorPeriod > 0 && c.NodeMonitorGracePeriod > 0 && c.NodeMonitorPeriod > c.NodeMonitorGracePeriod {

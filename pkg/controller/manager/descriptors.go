@@ -24,6 +24,7 @@ import (
 	"github.com/minik8s/minik8s/pkg/controller/ephemeralvolume"
 	"github.com/minik8s/minik8s/pkg/controller/garbagecollector"
 	"github.com/minik8s/minik8s/pkg/controller/job"
+	"github.com/minik8s/minik8s/pkg/controller/legacytokencleaner"
 	"github.com/minik8s/minik8s/pkg/controller/namespace"
 	"github.com/minik8s/minik8s/pkg/controller/nodeipam"
 	"github.com/minik8s/minik8s/pkg/controller/nodelifecycle"
@@ -97,6 +98,7 @@ func Descriptors() []Descriptor {
 		{Name: vacprotection.Name, New: newVACProtection},
 		{Name: servicecidr.Name, New: newServiceCIDR},
 		{Name: vapstatus.Name, New: newVAPStatus},
+		{Name: legacytokencleaner.Name, Aliases: []string{"legacy-service-account-token-cleaner"}, New: newLegacyTokenCleaner},
 	}
 }
 
@@ -332,4 +334,22 @@ func newVAPStatus(cc ControllerContext) (Runnable, error) {
 	checker := &validating.TypeChecker{SchemaResolver: &resolver.ClientDiscoveryResolver{Discovery: cc.Client.Discovery()}, RestMapper: cc.RESTMapper}
 	return vapstatus.New(vapstatus.Config{Client: cc.Client, Policies: cc.Informers.Admissionregistration().V1().ValidatingAdmissionPolicies(),
 		Checker: checker, Workers: 1, Log: cc.Log})
+}
+
+func newLegacyTokenCleaner(cc ControllerContext) (Runnable, error) {
+	period := cc.Config.LegacyTokenCleanUpPeriod
+	if period == 0 {
+		period = legacytokencleaner.DefaultCleanUpPeriod
+	}
+	// Its own informer holds only token Secrets, without their data.
+	secrets := legacytokencleaner.NewSecretInformer(cc.Client, resync)
+	c, err := legacytokencleaner.New(legacytokencleaner.Config{Client: cc.Client, ServiceAccounts: cc.Informers.Core().V1().ServiceAccounts(),
+		Secrets: secrets, Pods: cc.Informers.Core().V1().Pods(), CleanUpPeriod: period, Workers: 1, Log: cc.Log})
+	if err != nil {
+		return nil, err
+	}
+	return RunnableFunc(func(ctx context.Context) error {
+		go secrets.RunWithContext(ctx)
+		return c.Run(ctx)
+	}), nil
 }

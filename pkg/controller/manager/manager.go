@@ -62,7 +62,8 @@ func Factory(env *server.Env) (server.Component, error) {
 	cfg := Config{ClusterCIDR: env.Config.ClusterCIDR, NodeCIDRMaskSize: 24, ServiceCIDR: env.Config.ServiceCIDR,
 		CAPEM: env.CAPEM, CA: env.CA, Disabled: disabled(env.Config), TerminatedPodGCThreshold: env.Config.TerminatedPodGCThreshold,
 		NodeMonitorPeriod: env.Config.NodeMonitorPeriod, NodeMonitorGracePeriod: env.Config.NodeMonitorGracePeriod,
-		HPASyncPeriod: env.Config.HPASyncPeriod, SigningDuration: env.Config.ClusterSigningDuration, LeaderElect: !env.Config.DisableLeaderElection, Identity: identity(env.ServerURL)}
+		HPASyncPeriod: env.Config.HPASyncPeriod, SigningDuration: env.Config.ClusterSigningDuration,
+		LegacyTokenCleanUpPeriod: env.Config.LegacyTokenCleanUpPeriod, LeaderElect: !env.Config.DisableLeaderElection, Identity: identity(env.ServerURL)}
 	return New(env.Loopback, cfg, env.Logger.With("component", "controller-manager"))
 }
 

@@ -46,8 +46,9 @@ func main() {
 	endpoints := flag.Int("endpoints", 10, "endpoints per Service")
 	changes := flag.Int("changes", 50, "endpoint changes timed per proxy and Service count")
 	serviceChanges := flag.Int("service-changes", 10, "Service port changes timed per proxy and Service count")
-	upstreamChanges := flag.Int("upstream-changes", 20, "at most this many endpoint changes timed for kube-proxy (each takes seconds at 10,000 Services)")
-	gap := flag.Duration("change-gap", time.Second, "pause after each change is live (kube-proxy syncs at most once a second)")
+	upstreamChanges := flag.Int("upstream-changes", 20, "at most this many endpoint changes, and Service changes, timed for kube-proxy (each takes seconds to minutes at 10,000 Services)")
+	gap := flag.Duration("change-gap", time.Second, "pause after each change is live")
+	upstreamGap := flag.Duration("upstream-change-gap", time.Second, "pause after each change is live for kube-proxy (it syncs at most once a second from the start of its last sync, so a change 1 s after the last one was live finds it idle)")
 	inflightFlag := flag.String("dns-inflight", "16,64,256", "DNS queries in flight, one load each")
 	dnsDuration := flag.Duration("dns-duration", 10*time.Second, "length of each DNS load")
 	skipProxy := flag.Bool("skip-proxy", false, "measure DNS only")
@@ -115,6 +116,8 @@ func main() {
 						liveTimeout: 2 * time.Minute}
 					if impl.name != "minik8s" {
 						plan.changes = min(*changes, *upstreamChanges)
+						plan.serviceChanges = min(*serviceChanges, *upstreamChanges)
+						plan.gap = *upstreamGap
 					}
 					r, err := measureProxy(ctx, c, impl, slot, n, plan)
 					if err != nil {

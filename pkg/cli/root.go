@@ -24,6 +24,7 @@ func NewRoot() *cobra.Command {
 	root.AddCommand(newWhyCommand())
 	root.AddCommand(newSimCommand())
 	root.AddCommand(newCleanupProxyCommand())
+	root.AddCommand(newProxyCommand(), newDNSCommand())
 	return root
 }
 

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -100,6 +101,9 @@ func (s *Server) Run(ctx context.Context) error {
 	if !cache.WaitForCacheSync(ctx.Done(), s.w.synced...) {
 		return nil
 	}
+	// The first lists are decoded whole before they are slimmed: hand that
+	// memory back now rather than keep it as heap headroom.
+	debug.FreeOSMemory()
 	var servers []*mdns.Server
 	var bound netip.AddrPort
 	for i, addr := range s.cfg.Listen {
@@ -197,6 +201,10 @@ func shutdownAll(servers []*mdns.Server) {
 	}
 }
 
+// udpReadBuffer is the UDP socket's receive buffer; the kernel caps it at
+// net.core.rmem_max.
+const udpReadBuffer = 4 << 20
+
 // listen binds UDP and TCP on one address (with port 0, one free port for both).
 func listen(ctx context.Context, addr netip.AddrPort) (net.PacketConn, net.Listener, error) {
 	lc := net.ListenConfig{Control: freebind}
@@ -208,6 +216,12 @@ func listen(ctx context.Context, addr netip.AddrPort) (net.PacketConn, net.Liste
 		udp, err := lc.ListenPacket(ctx, network, addr.String())
 		if err != nil {
 			return nil, nil, err
+		}
+		// Room for a burst of queries (hundreds in flight from many pods):
+		// the default buffer holds a few hundred small datagrams and the
+		// rest would be dropped, each a client retrying after seconds.
+		if u, ok := udp.(*net.UDPConn); ok {
+			_ = u.SetReadBuffer(udpReadBuffer)
 		}
 		port := udp.LocalAddr().(*net.UDPAddr).Port
 		tcp, err := lc.Listen(ctx, "tcp"+network[3:], netip.AddrPortFrom(addr.Addr(), uint16(port)).String())

@@ -92,6 +92,11 @@ func New(cfg Config) (*Proxier, error) {
 	nodeInf := p.factory.Core().V1().Nodes()
 	cidrInf := p.factory.Networking().V1().ServiceCIDRs()
 	p.services, p.nodes, p.cidrs = svcInf.Lister(), nodeInf.Lister(), cidrInf.Lister()
+	for _, inf := range []cache.SharedIndexInformer{svcInf.Informer(), sliceInf.Informer(), nodeInf.Informer(), cidrInf.Informer()} {
+		if err := inf.SetTransform(slim); err != nil {
+			return nil, fmt.Errorf("proxy informers: %w", err)
+		}
+	}
 	if err := sliceInf.Informer().AddIndexers(cache.Indexers{sliceServiceIndex: sliceService}); err != nil {
 		return nil, fmt.Errorf("index endpoint slices: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"runtime/debug"
 	"sort"
 	"time"
 
@@ -70,6 +71,7 @@ func (p *Proxier) sync(now time.Time) error {
 	}
 
 	var errs []error
+	fullSync := false
 	for _, f := range p.families {
 		full := f.state.NeedFull()
 		tx := f.state.Changes(now)
@@ -80,12 +82,21 @@ func (p *Proxier) sync(now time.Time) error {
 			continue
 		}
 		if full {
+			fullSync = true
+			// took is the whole sync, from reading the caches on (kube-proxy's
+			// sync duration); apply, the kernel transaction alone.
 			p.log.Info("service rules installed", "family", f.cfg.Family.String(), "servicePorts", f.state.Len(),
-				"operations", len(tx.Ops), "took", time.Since(start).Round(time.Millisecond))
+				"operations", len(tx.Ops), "apply", time.Since(start).Round(time.Millisecond), "took", time.Since(now).Round(time.Millisecond))
 		} else if !tx.Empty() {
 			p.log.Debug("service rules updated", "family", f.cfg.Family.String(), "operations", len(tx.Ops),
 				"took", time.Since(start).Round(time.Microsecond))
 		}
+	}
+	if fullSync {
+		// A full sync builds the whole table a second time, garbage once
+		// applied: give that memory back rather than keep it as heap
+		// headroom (a hundred MiB and more at 10,000 Services).
+		debug.FreeOSMemory()
 	}
 	if len(errs) == 0 && len(p.flows) > 0 {
 		if err := p.cfg.Conntrack.ClearUDP(p.flows); err != nil {

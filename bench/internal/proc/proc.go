@@ -18,7 +18,15 @@ import (
 const clockTicks = 100
 
 // CPU is a process's user+system time so far (children not included).
-func CPU(pid int) time.Duration {
+func CPU(pid int) time.Duration { return cpuTicks(pid, 2) }
+
+// CPUWithChildren is a process's user+system time so far plus that of the
+// children it has waited for (kube-proxy's nft runs, for instance).
+func CPUWithChildren(pid int) time.Duration { return cpuTicks(pid, 4) }
+
+// cpuTicks sums n of the time fields of /proc/PID/stat from utime on
+// (utime, stime, cutime, cstime).
+func cpuTicks(pid, n int) time.Duration {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0
@@ -30,12 +38,15 @@ func CPU(pid int) time.Duration {
 		return 0
 	}
 	f := strings.Fields(s[i+1:])
-	if len(f) < 13 {
+	if len(f) < 15 {
 		return 0
 	}
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * time.Second / clockTicks
+	var ticks int64
+	for _, v := range f[11 : 11+n] {
+		t, _ := strconv.ParseInt(v, 10, 64)
+		ticks += t
+	}
+	return time.Duration(ticks) * time.Second / clockTicks
 }
 
 // Memory is a process's resident set now and at its peak, and its anonymous

@@ -27,6 +27,11 @@ func errTooLargeResourceVersion(asked, current int64) error {
 	}}
 }
 
-func errContinueExpired() error {
-	return apierrors.NewResourceExpired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.")
+// errContinueExpired answers a continue token whose revision was compacted. As
+// upstream, the error carries a token that resumes at the same key at the
+// newest revision (an inconsistent list, as the message says).
+func errContinueExpired(inconsistent string) error {
+	err := apierrors.NewResourceExpired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.")
+	err.ErrStatus.ListMeta.Continue = inconsistent
+	return err
 }

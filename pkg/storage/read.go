@@ -179,6 +179,9 @@ func sortedKeys(items map[string]*entry, scope string) []string {
 	return keys
 }
 
+// latestRevision in a continue token resumes the list at the newest revision.
+const latestRevision = -1
+
 // continueToken is what a paged list hands back to resume at.
 type continueToken struct {
 	APIVersion string `json:"v"`
@@ -197,7 +200,8 @@ func decodeContinue(s string) (continueToken, error) {
 	if err != nil {
 		return t, apierrors.NewBadRequest(fmt.Sprintf("invalid continue token: %v", err))
 	}
-	if err := json.Unmarshal(b, &t); err != nil || t.APIVersion != "meta.k8s.io/v1" || t.Rev <= 0 || strings.Contains(t.Start, "..") {
+	// Revision -1 is the token of a 410 for a compacted one: resume at the newest.
+	if err := json.Unmarshal(b, &t); err != nil || t.APIVersion != "meta.k8s.io/v1" || (t.Rev <= 0 && t.Rev != latestRevision) || strings.Contains(t.Start, "..") {
 		return t, apierrors.NewBadRequest("invalid continue token")
 	}
 	return t, nil
@@ -214,7 +218,7 @@ func (r *Resource) listFromEtcd(ctx context.Context, o ListOptions) (*ListResult
 		if err != nil {
 			return nil, err
 		}
-		rev = t.Rev
+		rev = max(t.Rev, 0)
 		start = r.prefix + t.Start
 		if !strings.HasPrefix(start, scope) {
 			return nil, apierrors.NewBadRequest("continue token does not match the request")
@@ -250,7 +254,7 @@ func (r *Resource) listFromEtcd(ctx context.Context, o ListOptions) (*ListResult
 		if err != nil {
 			if errors.Is(err, rpctypes.ErrCompacted) {
 				if o.Continue != "" {
-					return nil, errContinueExpired()
+					return nil, errContinueExpired(encodeContinue(latestRevision, strings.TrimPrefix(start, r.prefix)))
 				}
 				return nil, errTooOldResourceVersion(rev, 0)
 			}

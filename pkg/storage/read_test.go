@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"sort"
@@ -232,6 +233,27 @@ func TestListContinueTokenErrors(t *testing.T) {
 	_, err = ts.cm.List(ctx, ListOptions{Namespace: "a", Limit: 1, Continue: res.Continue})
 	if !apierrors.IsResourceExpired(err) || apiStatus(err).Code != 410 {
 		t.Fatalf("continue after compaction: got %v, want 410 Expired", err)
+	}
+
+	// The 410 carries a token that resumes after the same key at the newest
+	// revision: the rest of the list, inconsistent with the first page.
+	var se apierrors.APIStatus
+	if !errors.As(err, &se) {
+		t.Fatalf("%T is not an API status", err)
+	}
+	inconsistent := se.Status().ListMeta.Continue
+	if inconsistent == "" {
+		t.Fatal("the 410 of a compacted continue token carries no token to go on with")
+	}
+	rest, err := ts.cm.List(ctx, ListOptions{Namespace: "a", Limit: 2, Continue: inconsistent})
+	if err != nil {
+		t.Fatalf("continue with the inconsistent token: %v", err)
+	}
+	if len(rest.Items) != 2 || rest.Items[0].(*corev1.ConfigMap).Name != "cm1" || rest.ResourceVersion == res.ResourceVersion {
+		t.Fatalf("inconsistent page: %d items from %v at rv %d (first page rv %d)", len(rest.Items), rest.Items, rest.ResourceVersion, res.ResourceVersion)
+	}
+	if rest.Remaining == nil || *rest.Remaining != 1 || rest.Continue == "" {
+		t.Fatalf("inconsistent page: remaining %v, continue %q; want 1 left", rest.Remaining, rest.Continue)
 	}
 }
 

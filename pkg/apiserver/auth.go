@@ -5,10 +5,13 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
+	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	pathvalidation "k8s.io/apimachinery/pkg/api/validation/path"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -54,30 +57,33 @@ func WithUser(ctx context.Context, u *User) context.Context { return auth.WithUs
 // UserFrom returns the authenticated user of a request context.
 func UserFrom(ctx context.Context) *User { return auth.UserFrom(ctx) }
 
-// authenticate identifies the caller from a verified client certificate or a bearer
-// token; anyone else is anonymous, unless anonymous requests are turned off.
+// authenticate identifies the caller from a client certificate the cluster CA
+// signed or a bearer token; anyone else is anonymous, unless anonymous requests
+// are turned off. Credentials that do not check out are a 401, as upstream's:
+// never anonymity.
 func (s *Server) authenticate(r *http.Request) (*User, error) {
-	if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 && len(r.TLS.VerifiedChains[0]) > 0 {
-		return userFromCert(r.TLS.VerifiedChains[0][0]), nil
+	cert, certErr := s.clientCert(r)
+	if cert != nil {
+		return userFromCert(cert), nil
 	}
-	if h := r.Header.Get("Authorization"); h != "" {
-		token, ok := strings.CutPrefix(h, "Bearer ")
-		if ok && strings.TrimSpace(token) != "" {
-			for _, a := range s.cfg.TokenAuthenticators {
-				u, ok, err := a.AuthenticateToken(r.Context(), strings.TrimSpace(token))
-				if err != nil {
-					// Why is for the server's log; the client learns no more
-					// than upstream tells it.
-					s.log.Error("Unable to authenticate the request", "err", err)
-					return nil, errUnauthorized
-				}
-				if ok {
-					u.Groups = appendGroup(u.Groups, GroupAuthenticated)
-					return u, nil
-				}
+	if token, ok := bearerToken(r.Header.Get("Authorization")); ok {
+		for _, a := range s.cfg.TokenAuthenticators {
+			u, ok, err := a.AuthenticateToken(r.Context(), token)
+			if err != nil {
+				// Why is for the server's log; the client learns no more
+				// than upstream tells it.
+				s.log.Error("Unable to authenticate the request", "err", err)
+				return nil, errUnauthorized
 			}
-			return nil, errUnauthorized
+			if ok {
+				u.Groups = appendGroup(u.Groups, GroupAuthenticated)
+				return u, nil
+			}
 		}
+		return nil, errUnauthorized
+	}
+	if certErr != nil {
+		return nil, certErr
 	}
 	if s.cfg.DisableAnonymous {
 		return nil, errUnauthorized
@@ -86,6 +92,64 @@ func (s *Server) authenticate(r *http.Request) (*User, error) {
 }
 
 var errUnauthorized = fmt.Errorf("Unauthorized")
+
+// connCert is the client certificate of one connection, verified on the first
+// request: the handshake only asks for a certificate (as upstream's), so that
+// one from another CA, or expired, is answered with a 401 instead of a failed
+// handshake.
+type connCert struct {
+	once sync.Once
+	cert *x509.Certificate
+	err  error
+}
+
+type connCertKey struct{}
+
+// withConnCert gives each connection its connCert (http.Server.ConnContext).
+func withConnCert(ctx context.Context, _ net.Conn) context.Context {
+	return context.WithValue(ctx, connCertKey{}, &connCert{})
+}
+
+// clientCert returns the request's client certificate once verified against
+// the client CA; nil and no error when the client sent none.
+func (s *Server) clientCert(r *http.Request) (*x509.Certificate, error) {
+	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
+		return nil, nil
+	}
+	peers := r.TLS.PeerCertificates
+	verify := func() (*x509.Certificate, error) {
+		if s.cfg.ClientCA == nil {
+			return nil, errors.New("verify client certificate: no client CA")
+		}
+		intermediates := x509.NewCertPool()
+		for _, c := range peers[1:] {
+			intermediates.AddCert(c)
+		}
+		opts := x509.VerifyOptions{Roots: s.cfg.ClientCA, Intermediates: intermediates,
+			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+		if _, err := peers[0].Verify(opts); err != nil {
+			return nil, fmt.Errorf("verify client certificate %q: %w", peers[0].Subject.CommonName, err)
+		}
+		return peers[0], nil
+	}
+	cc, ok := r.Context().Value(connCertKey{}).(*connCert)
+	if !ok {
+		return verify()
+	}
+	cc.once.Do(func() { cc.cert, cc.err = verify() })
+	return cc.cert, cc.err
+}
+
+// bearerToken reads the token of an Authorization header as upstream's
+// authenticator does: the scheme "Bearer" in any case, then the token up to the
+// next space. Other schemes, and a header with no token, carry none.
+func bearerToken(header string) (string, bool) {
+	parts := strings.SplitN(strings.TrimSpace(header), " ", 3)
+	if len(parts) < 2 || strings.ToLower(parts[0]) != "bearer" || parts[1] == "" {
+		return "", false
+	}
+	return parts[1], true
+}
 
 func userFromCert(c *x509.Certificate) *User {
 	return &User{
@@ -113,11 +177,11 @@ func requestAttributes(r *http.Request, info *requestInfo, u *User) Attributes {
 		a.Verb = strings.ToLower(r.Method)
 		return a
 	}
-	if (a.Verb == "list" || a.Verb == "watch") && strings.Contains(r.URL.RawQuery, "fieldSelector") {
+	if a.Verb == "list" || a.Verb == "watch" {
 		a.FieldSelector = r.URL.Query().Get("fieldSelector")
 		if a.Name == "" && a.FieldSelector != "" {
 			if sel, err := fields.ParseSelector(a.FieldSelector); err == nil {
-				if name, ok := sel.RequiresExactMatch("metadata.name"); ok {
+				if name, ok := sel.RequiresExactMatch("metadata.name"); ok && len(pathvalidation.IsValidPathSegmentName(name)) == 0 {
 					a.Name = name
 				}
 			}

@@ -80,7 +80,7 @@ func (k *KubeletConnector) ServeConnect(w http.ResponseWriter, r *http.Request, 
 	case sub == "proxy" && (res.Name == "pods" || res.Name == "services" || res.Name == "nodes"):
 		err = k.serveProxy(w, r, res.Name, namespace, name, rest)
 	default:
-		err = apierrors.NewNotFound(schema.GroupResource{}, "")
+		err = errNotServed()
 	}
 	if err != nil {
 		writeError(w, r, err)

@@ -126,13 +126,13 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request, info reque
 
 func (s *Server) metricsRequest(w http.ResponseWriter, r *http.Request, info requestInfo) error {
 	if info.Version != "v1beta1" || (info.Resource != "nodes" && info.Resource != "pods") || info.Subresource != "" {
-		return apierrors.NewNotFound(schema.GroupResource{}, "")
+		return errNotServed()
 	}
 	gr := nodeMetricsResource
 	if info.Resource == "pods" {
 		gr = podMetricsResource
 	} else if info.Namespace != "" {
-		return apierrors.NewNotFound(schema.GroupResource{}, "")
+		return errNotServed()
 	}
 	if info.Verb != "get" && info.Verb != "list" {
 		return methodNotSupported(gr, info.Verb)

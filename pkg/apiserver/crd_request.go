@@ -22,14 +22,6 @@ func isCustom(res *registry.Resource) bool {
 // customPatchTypes are the patch types custom resources accept: no strategic merge.
 var customPatchTypes = []string{string(types.JSONPatchType), string(types.MergePatchType), string(types.ApplyYAMLPatchType)}
 
-// checkCustomPatchType refuses strategic merge patches of custom resources (415).
-func (q *request) checkCustomPatchType(pt string) error {
-	if isCustom(q.res) && pt == string(types.StrategicMergePatchType) {
-		return newUnsupportedMediaType(pt, customPatchTypes...)
-	}
-	return nil
-}
-
 // applyUnknownError is the error a Strict server-side apply of a custom resource
 // with unknown fields gets, as upstream's typed patch conversion words it.
 func (q *request) applyUnknownError(patch *unstructured.Unstructured, unknown []string) error {

@@ -3,6 +3,7 @@ package apiserver
 import (
 	"encoding/hex"
 	"fmt"
+	"net/http"
 	"reflect"
 	"strings"
 
@@ -59,4 +60,22 @@ func internalPackage(group string) string {
 	}
 	name, _, _ := strings.Cut(group, ".")
 	return name
+}
+
+// decodeBody decodes a subresource's body (a Scale, Binding, TokenRequest), in
+// the request's Content-Type, into into. A body that does not decode, or that
+// holds another kind, is upstream's 400: it must never pass as an empty object.
+func decodeBody(r *http.Request, body []byte, gvk schema.GroupVersionKind, into runtime.Object) error {
+	info, err := inputSerializer(r)
+	if err != nil {
+		return err
+	}
+	obj, actual, err := info.Serializer.Decode(body, &gvk, into)
+	if err != nil {
+		return undecodable(gvk, actual, body, err)
+	}
+	if obj != into {
+		return undecodable(gvk, actual, body, noConversion(obj, gvk))
+	}
+	return nil
 }

@@ -40,9 +40,12 @@ func (q *request) deleteOptions() (*metav1.DeleteOptions, error) {
 			if err != nil {
 				return nil, apierrors.NewBadRequest(fmt.Sprintf("decode DeleteOptions: %v", err))
 			}
-			if o, ok := obj.(*metav1.DeleteOptions); ok {
-				opts = o
+			o, ok := obj.(*metav1.DeleteOptions)
+			if !ok {
+				// Deleting with default options would ignore what the client said.
+				return nil, apierrors.NewBadRequest("decoded object cannot be converted to DeleteOptions")
 			}
+			opts = o
 		}
 	}
 	if len(q.query) > 0 {

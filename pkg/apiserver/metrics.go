@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"time"
 
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -14,6 +16,8 @@ import (
 
 // metrics are the API server's Prometheus metrics, named as upstream names them.
 type metrics struct {
+	// served tells the resources whose names may become label values.
+	served   *registry.Registry
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
@@ -21,7 +25,7 @@ type metrics struct {
 }
 
 func newMetrics(r *registry.Registry) *metrics {
-	m := &metrics{reg: prometheus.NewRegistry()}
+	m := &metrics{served: r, reg: prometheus.NewRegistry()}
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "apiserver_request_total",
 		Help: "Counter of apiserver requests broken out for each verb, group, version, resource, scope, component, and HTTP response code.",
@@ -51,9 +55,24 @@ func (m *metrics) observe(r *http.Request, info requestInfo, code int, d time.Du
 	if code == 0 {
 		code = http.StatusOK
 	}
+	// Label values come from the request; only those of what the server serves
+	// are kept, so that made-up paths and methods cannot grow the series without
+	// end (upstream's metrics do the same).
 	verb := info.Verb
 	if !info.IsResource {
 		verb = r.Method
+	}
+	if !knownMetricVerbs[verb] {
+		verb = "other"
+	}
+	if info.IsResource {
+		res := m.served.Get(schema.GroupVersionResource{Group: info.Group, Version: info.Version, Resource: info.Resource})
+		switch {
+		case res == nil:
+			info.Group, info.Version, info.Resource, info.Subresource = "", "", "", ""
+		case info.Subresource != "" && !hasSubresource(res, info.Subresource):
+			info.Subresource = ""
+		}
 	}
 	scope := ""
 	switch {
@@ -69,6 +88,23 @@ func (m *metrics) observe(r *http.Request, info requestInfo, code int, d time.Du
 	if verb != "watch" {
 		m.latency.WithLabelValues(verb, info.Group, info.Version, info.Resource, info.Subresource, scope, "apiserver").Observe(d.Seconds())
 	}
+}
+
+// knownMetricVerbs are the verbs and methods that are label values as they are.
+var knownMetricVerbs = map[string]bool{
+	"get": true, "list": true, "watch": true, "create": true, "update": true, "patch": true, "delete": true,
+	"deletecollection": true, "connect": true,
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true, http.MethodPatch: true,
+	http.MethodDelete: true, http.MethodOptions: true,
+}
+
+func hasSubresource(res *registry.Resource, name string) bool {
+	for _, s := range res.AllSubresources() {
+		if s.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *metrics) serve(w http.ResponseWriter, r *http.Request) { m.handler.ServeHTTP(w, r) }

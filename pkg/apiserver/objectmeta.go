@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -133,24 +135,24 @@ func beforeUpdate(ctx context.Context, res *registry.Resource, obj, old runtime.
 
 // managerName is the field manager of a request: the fieldManager parameter or the
 // client's User-Agent up to the first slash, as upstream derives it.
-func managerName(query map[string][]string, userAgent string) (string, error) {
-	if v := query["fieldManager"]; len(v) > 0 && v[0] != "" {
-		if len(v[0]) > 128 {
-			return "", apierrors.NewBadRequest("fieldManager: Too long: must have at most 128 bytes")
+func managerName(fieldManager, userAgent string) string {
+	if fieldManager != "" {
+		return fieldManager
+	}
+	prefix, _, _ := strings.Cut(userAgent, "/")
+	// Printable characters only, at most 128 bytes of them.
+	var name strings.Builder
+	for _, r := range prefix {
+		if !unicode.IsPrint(r) {
+			continue
 		}
-		for _, r := range v[0] {
-			if r < 0x20 || r > 0x7e {
-				return "", apierrors.NewBadRequest("fieldManager: Invalid value: must only contain printable characters")
-			}
+		if name.Len()+utf8.RuneLen(r) > 128 {
+			break
 		}
-		return v[0], nil
+		name.WriteRune(r)
 	}
-	name, _, _ := strings.Cut(userAgent, "/")
-	if len(name) > 128 {
-		name = name[:128]
+	if name.Len() == 0 {
+		return "unknown"
 	}
-	if name == "" {
-		name = "unknown"
-	}
-	return name, nil
+	return name.String()
 }

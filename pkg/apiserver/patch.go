@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"sync/atomic"
 
 	jsonpatch "gopkg.in/evanphx/json-patch.v4"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -23,6 +24,25 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
+// builtinPatchTypes are the patch types built-in resources accept.
+var builtinPatchTypes = []string{string(types.JSONPatchType), string(types.MergePatchType),
+	string(types.StrategicMergePatchType), string(types.ApplyYAMLPatchType)}
+
+// limitJSONPatchCopies lowers the JSON patch library's copy limit to max, as
+// upstream's server does: the library keeps it in a variable of its own, shared
+// by every server of the process, so the lowest limit wins.
+func limitJSONPatchCopies(max int64) {
+	for {
+		cur := atomic.LoadInt64(&jsonpatch.AccumulatedCopySizeLimit)
+		if cur > 0 && cur <= max {
+			return
+		}
+		if atomic.CompareAndSwapInt64(&jsonpatch.AccumulatedCopySizeLimit, cur, max) {
+			return
+		}
+	}
+}
+
 // maxJSONPatchOperations bounds a JSON patch, as upstream does.
 const maxJSONPatchOperations = 10000
 
@@ -33,13 +53,13 @@ func (q *request) patch(subresource string) error {
 	if err != nil {
 		pt = ct
 	}
-	switch ptypes := []string{string(types.JSONPatchType), string(types.MergePatchType),
-		string(types.StrategicMergePatchType), string(types.ApplyYAMLPatchType)}; {
-	case !contains(ptypes, pt):
-		return newUnsupportedMediaType(pt, ptypes...)
-	}
-	if err := q.checkCustomPatchType(pt); err != nil {
-		return err
+	if isCustom(q.res) {
+		if !contains(customPatchTypes, pt) {
+			return newUnsupportedMediaType(pt, customPatchTypes...)
+		}
+	} else if !contains(builtinPatchTypes, pt) {
+		// Upstream's router refuses these before any handler, in its own words.
+		return apierrors.NewGenericServerResponse(http.StatusUnsupportedMediaType, "", schema.GroupResource{}, "", "415: Unsupported Media Type", 0, false)
 	}
 	body, err := q.readBody()
 	if err != nil {
@@ -54,17 +74,8 @@ func (q *request) patch(subresource string) error {
 		return err
 	}
 	apply := pt == string(types.ApplyYAMLPatchType)
-	force := isTrue(q.query.Get("force"))
-	var errs field.ErrorList
-	if apply && q.query.Get("fieldManager") == "" {
-		errs = append(errs, field.Required(field.NewPath("fieldManager"), "is required for apply patch"))
-	}
-	if !apply && q.query.Get("force") != "" {
-		errs = append(errs, field.Forbidden(field.NewPath("force"), "may not be specified for non-apply patch"))
-	}
-	if len(errs) > 0 {
-		return apierrors.NewInvalid(schema.GroupKind{Group: "meta.k8s.io", Kind: "PatchOptions"}, "", errs)
-	}
+	qo, _ := q.options()
+	force := qo.force != nil && *qo.force
 	if !q.res.Namespaced {
 		q.info.Namespace = ""
 	}

@@ -89,9 +89,9 @@ func TestMergePatch(t *testing.T) {
 	patch(t, path, mergePatch, `{"metadata":{"resourceVersion":"`+out.ResourceVersion+`"},"data":{"d":"4"}}`).must(t, http.StatusOK)
 
 	patch(t, path, mergePatch, `{"data":`).status(t, http.StatusBadRequest, metav1.StatusReasonBadRequest)
+	// Refused by upstream's router, in its words, before the patch handler.
 	st = patch(t, path, "application/xml", `<x/>`).status(t, http.StatusUnsupportedMediaType, metav1.StatusReasonUnsupportedMediaType)
-	if !strings.HasPrefix(st.Message, "the body of the request was in an unknown format - accepted media types include: ") ||
-		!strings.Contains(st.Message, strategicPatch) {
+	if st.Message != "415: Unsupported Media Type" {
 		t.Errorf("message %q", st.Message)
 	}
 }

@@ -49,24 +49,25 @@ func (q *request) listParams() (*listParams, error) {
 		rv:        q.query.Get("resourceVersion"),
 		rvMatch:   q.query.Get("resourceVersionMatch"),
 		cont:      q.query.Get("continue"),
-		bookmarks: isTrue(q.query.Get("allowWatchBookmarks")),
+		bookmarks: queryBool(q.query["allowWatchBookmarks"]),
 	}
 	if v := q.query.Get("limit"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
+		if err != nil {
 			return nil, apierrors.NewBadRequest(fmt.Sprintf("invalid limit %q", v))
 		}
-		p.limit = n
+		p.limit = max(n, 0) // upstream pages only for a positive limit
+
 	}
 	if v := q.query.Get("timeoutSeconds"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
+		if err != nil {
 			return nil, apierrors.NewBadRequest(fmt.Sprintf("invalid timeoutSeconds %q", v))
 		}
 		p.timeoutSeconds = n
 	}
-	if v := q.query.Get("sendInitialEvents"); v != "" {
-		b := isTrue(v)
+	if v := q.query["sendInitialEvents"]; len(v) > 0 {
+		b := queryBool(v)
 		p.sendInitialEvents = &b
 	}
 	ls := labels.Everything()

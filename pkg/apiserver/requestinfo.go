@@ -73,15 +73,20 @@ func parseRequestInfo(r *http.Request) requestInfo {
 		info.Subresource = parts[2]
 		info.Parts = parts[3:]
 	}
+	if watchPath {
+		info.Verb = "watch" // whatever the method, as upstream; only GET is served
+		return info
+	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
+		// ?watch turns a list into a watch; a get of one object stays a get.
 		switch {
-		case watchPath || isTrue(r.URL.Query().Get("watch")):
-			info.Verb = "watch"
-		case info.Name == "":
-			info.Verb = "list"
-		default:
+		case info.Name != "":
 			info.Verb = "get"
+		case queryBool(r.URL.Query()["watch"]):
+			info.Verb = "watch"
+		default:
+			info.Verb = "list"
 		}
 	case http.MethodPost:
 		info.Verb = "create"
@@ -96,7 +101,9 @@ func parseRequestInfo(r *http.Request) requestInfo {
 			info.Verb = "delete"
 		}
 	default:
-		info.Verb = strings.ToLower(r.Method)
+		// No verb, as upstream: only rules for every verb ("*") match it, and
+		// no route serves it.
+		info.Verb = ""
 	}
 	return info
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	pathvalidation "k8s.io/apimachinery/pkg/api/validation/path"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -23,27 +24,42 @@ func (s *Server) serveResource(w http.ResponseWriter, r *http.Request, info requ
 	gvr := schema.GroupVersionResource{Group: info.Group, Version: info.Version, Resource: info.Resource}
 	res := s.cfg.Registry.Get(gvr)
 	if res == nil {
-		if info.APIPrefix == "apis" && !s.discovery.hasGroupVersion(info.Group, info.Version) {
+		// A group version nobody serves is a path upstream's router does not
+		// know: its plain-text 404. A resource a served version lacks is a 404 Status.
+		if (info.APIPrefix == "apis" && !s.discovery.hasGroupVersion(info.Group, info.Version)) ||
+			(info.APIPrefix == "api" && info.Version != "v1") {
 			http.Error(w, "404 page not found", http.StatusNotFound)
 			return
 		}
-		writeError(w, r, apierrors.NewNotFound(schema.GroupResource{}, ""))
+		writeError(w, r, errNotServed())
 		return
 	}
 	if !res.Namespaced && res.Name != "namespaces" && info.Namespace != "" {
-		writeError(w, r, apierrors.NewNotFound(schema.GroupResource{}, ""))
+		writeError(w, r, errNotServed())
 		return
 	}
 	if !res.Namespaced {
 		info.Namespace = ""
 	}
 	if res.Namespaced && info.Namespace == "" && info.Name != "" {
-		writeError(w, r, apierrors.NewNotFound(schema.GroupResource{}, ""))
+		writeError(w, r, errNotServed())
 		return
 	}
-	if info.Name != "" && (info.Verb == "create") && info.Subresource == "" {
-		writeError(w, r, methodNotSupported(res.GroupResource(), "create"))
+	// Upstream's routes take a create of the collection only, an update or
+	// patch of one object only, and a watch by GET.
+	switch {
+	case info.Verb == "watch" && r.Method != http.MethodGet && r.Method != http.MethodHead,
+		info.Name != "" && info.Verb == "create" && info.Subresource == "",
+		info.Name == "" && (info.Verb == "update" || info.Verb == "patch"):
+		writeError(w, r, methodNotSupported(res.GroupResource(), info.Verb))
 		return
+	}
+	// Storage refuses names that cannot be a path segment, before it looks.
+	if info.Name != "" && res.Create == nil {
+		if msgs := pathvalidation.IsValidPathSegmentName(info.Name); len(msgs) > 0 {
+			writeError(w, r, apierrors.NewBadRequest(fmt.Sprintf("Name parameter invalid: %q: %s", info.Name, strings.Join(msgs, ";"))))
+			return
+		}
 	}
 	warnDeprecated(w, res)
 	req := &request{s: s, w: w, r: r, info: info, res: res, query: r.URL.Query()}
@@ -75,12 +91,18 @@ type request struct {
 	query url.Values
 	// warnings become Warning headers.
 	warnings []string
+	// opts are the write options of the query, once read (options).
+	opts *parsedOptions
 }
 
 func (q *request) ctx() context.Context { return q.r.Context() }
 
 func (q *request) serveMain() error {
 	if !q.res.Supports(q.info.Verb) {
+		if q.info.Verb == "watch" && q.res.Supports("list") {
+			// Upstream's list handler, asked to watch what it cannot.
+			return apierrors.NewMethodNotSupported(q.res.GroupResource(), "watch")
+		}
 		return methodNotSupported(q.res.GroupResource(), q.info.Verb)
 	}
 	switch q.info.Verb {
@@ -148,7 +170,9 @@ func (q *request) serveSubresource() error {
 		if h := q.s.subresourceHandler(q.res, sub); h != nil {
 			return h(q)
 		}
-		return apierrors.NewNotFound(schema.GroupResource{}, "")
+		if !hasSubresource(q.res, sub) {
+			return errNotServed()
+		}
 	}
 	return methodNotSupported(schema.GroupResource{Group: q.res.Group, Resource: q.res.Name + "/" + sub}, q.info.Verb)
 }
@@ -187,45 +211,13 @@ func (q *request) readBody() ([]byte, error) {
 		}
 		return nil, apierrors.NewBadRequest(fmt.Sprintf("read request body: %v", err))
 	}
-	if len(body) == 0 {
-		return nil, apierrors.NewBadRequest("the request body is empty")
-	}
+	// An empty body is left to the decoder, which refuses it in upstream's words.
 	return body, nil
 }
 
 func errTooLarge(limit int64) error {
 	return statusError(http.StatusRequestEntityTooLarge, metav1.StatusReasonRequestEntityTooLarge,
 		fmt.Sprintf("Request entity too large: limit is %d", limit))
-}
-
-// fieldValidation is the fieldValidation parameter: Strict, Warn (default) or Ignore.
-func (q *request) fieldValidation() (string, error) {
-	v := q.query.Get("fieldValidation")
-	switch strings.ToLower(v) {
-	case "":
-		return "Warn", nil
-	case "strict":
-		return "Strict", nil
-	case "warn":
-		return "Warn", nil
-	case "ignore":
-		return "Ignore", nil
-	}
-	return "", apierrors.NewBadRequest(fmt.Sprintf("fieldValidation parameter unsupported: %s", v))
-}
-
-// dryRun reports whether the request asks for dryRun=All.
-func (q *request) dryRun() (bool, error) {
-	vals := q.query["dryRun"]
-	if len(vals) == 0 {
-		return false, nil
-	}
-	for _, v := range vals {
-		if v != "All" {
-			return false, apierrors.NewBadRequest(fmt.Sprintf("Invalid dryRun value: %q: supported values: \"All\"", v))
-		}
-	}
-	return true, nil
 }
 
 // decodeObject decodes a request body into the resource's type, checking the kind

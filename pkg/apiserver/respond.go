@@ -131,12 +131,20 @@ func statusError(code int, reason metav1.StatusReason, msg string) *apierrors.St
 
 // notFoundPath is the answer for an unknown URL.
 func notFoundPath(w http.ResponseWriter, r *http.Request) {
-	writeError(w, r, apierrors.NewNotFound(schema.GroupResource{}, ""))
+	writeError(w, r, errNotServed())
 }
 
-// methodNotSupported answers a verb the resource does not offer.
-func methodNotSupported(gr schema.GroupResource, verb string) error {
-	return apierrors.NewMethodNotSupported(gr, verb)
+// errNotServed is upstream's answer for a path under a served group version
+// that no route takes: an unknown resource or subresource, a namespaced
+// resource named outside a namespace.
+func errNotServed() error {
+	return apierrors.NewGenericServerResponse(http.StatusNotFound, "", schema.GroupResource{}, "", "", 0, false)
+}
+
+// methodNotSupported answers a verb the resource (or subresource) does not
+// offer, as upstream's router does, naming neither.
+func methodNotSupported(schema.GroupResource, string) error {
+	return apierrors.NewGenericServerResponse(http.StatusMethodNotAllowed, "", schema.GroupResource{}, "", "", 0, false)
 }
 
 // writeStatusOK answers a successful deletion the way upstream does.

@@ -3,6 +3,7 @@ package apiserver
 import (
 	"context"
 	"fmt"
+	"mime"
 	"net/http"
 	"time"
 
@@ -63,6 +64,11 @@ func (q *request) serveScale() error {
 	default:
 		return methodNotSupported(schema.GroupResource{Group: q.res.Group, Resource: q.res.Name + "/scale"}, q.info.Verb)
 	}
+	if q.info.Verb == "patch" {
+		if pt, _, err := mime.ParseMediaType(q.r.Header.Get("Content-Type")); err != nil || !contains(builtinPatchTypes, pt) {
+			return apierrors.NewGenericServerResponse(http.StatusUnsupportedMediaType, "", schema.GroupResource{}, "", "415: Unsupported Media Type", 0, false)
+		}
+	}
 	body, err := q.readBody()
 	if err != nil {
 		return err
@@ -84,12 +90,8 @@ func (q *request) serveScale() error {
 			var want *autoscalingv1.Scale
 			if patchType == "" {
 				want = &autoscalingv1.Scale{}
-				info, err := inputSerializer(q.r)
-				if err != nil {
+				if err := decodeBody(q.r, body, scaleGVK, want); err != nil {
 					return nil, err
-				}
-				if _, _, err := info.Serializer.Decode(body, &scaleGVK, want); err != nil {
-					return nil, apierrors.NewBadRequest(fmt.Sprintf("Scale in version \"v1\" cannot be handled as a Scale: %v", err))
 				}
 			} else {
 				if want, err = patchScale(q, cur, patchType, body); err != nil {
@@ -169,13 +171,8 @@ func (q *request) createBinding() error {
 		return err
 	}
 	b := &corev1.Binding{}
-	info, err := inputSerializer(q.r)
-	if err != nil {
+	if err := decodeBody(q.r, body, corev1.SchemeGroupVersion.WithKind("Binding"), b); err != nil {
 		return err
-	}
-	gvk := corev1.SchemeGroupVersion.WithKind("Binding")
-	if _, _, err := info.Serializer.Decode(body, &gvk, b); err != nil {
-		return apierrors.NewBadRequest(err.Error())
 	}
 	if b.Name == "" {
 		b.Name = q.info.Name

@@ -43,13 +43,9 @@ func (q *request) createToken() error {
 		return err
 	}
 	tr := &authenticationv1.TokenRequest{}
-	info, err := inputSerializer(q.r)
-	if err != nil {
-		return err
-	}
 	gvk := authenticationv1.SchemeGroupVersion.WithKind("TokenRequest")
-	if _, _, err := info.Serializer.Decode(body, &gvk, tr); err != nil {
-		return apierrors.NewBadRequest(fmt.Sprintf("TokenRequest cannot be decoded: %v", err))
+	if err := decodeBody(q.r, body, gvk, tr); err != nil {
+		return err
 	}
 	secs := int64(defaultTokenSeconds)
 	if tr.Spec.ExpirationSeconds != nil {

@@ -206,8 +206,8 @@ func TestFieldValidation(t *testing.T) {
 	if w := r.warnings(t); len(w) != 0 {
 		t.Errorf("ignore gave warnings %q", w)
 	}
-	st = call(t, "POST", cmPath+"?fieldValidation=Sometimes", body("fv-bad")).status(t, http.StatusBadRequest, metav1.StatusReasonBadRequest)
-	if want := "fieldValidation parameter unsupported: Sometimes"; st.Message != want {
+	st = call(t, "POST", cmPath+"?fieldValidation=Sometimes", body("fv-bad")).status(t, http.StatusUnprocessableEntity, metav1.StatusReasonInvalid)
+	if want := `CreateOptions.meta.k8s.io "" is invalid: fieldValidation: Unsupported value: "Sometimes": supported values: "", "Ignore", "Strict", "Warn"`; st.Message != want {
 		t.Errorf("message %q, want %q", st.Message, want)
 	}
 

@@ -20,20 +20,25 @@ type writeOptions struct {
 }
 
 func (q *request) writeOptions() (writeOptions, error) {
-	dry, err := q.dryRun()
+	o, err := q.options()
 	if err != nil {
 		return writeOptions{}, err
 	}
-	mgr, err := managerName(q.query, q.r.UserAgent())
-	if err != nil {
-		return writeOptions{}, err
-	}
-	return writeOptions{dryRun: dry, manager: mgr}, nil
+	return writeOptions{dryRun: len(o.dryRun) > 0, manager: managerName(o.fieldManager, q.r.UserAgent())}, nil
 }
 
 // create answers POST of a new object.
+// Its checks run in upstream's order: Content-Type (415), size (413), options
+// (400, 422), then the body itself.
 func (q *request) create() error {
+	if _, err := inputSerializer(q.r); err != nil {
+		return err
+	}
 	body, err := q.readBody()
+	if err != nil {
+		return err
+	}
+	opts, err := q.writeOptions()
 	if err != nil {
 		return err
 	}
@@ -42,10 +47,6 @@ func (q *request) create() error {
 		return err
 	}
 	if err := q.checkNamespace(obj); err != nil {
-		return err
-	}
-	opts, err := q.writeOptions()
-	if err != nil {
 		return err
 	}
 	created, err := q.s.createObject(withAdmissionWarnings(q.ctx(), &q.warnings), q.res, obj, opts)
@@ -291,8 +292,14 @@ func deletionReady(res *registry.Resource, obj runtime.Object) bool {
 }
 
 // update answers PUT of an object, its status, or a namespace's finalize.
+// As upstream's, it reads the body (413) and the options (400, 422) before it
+// looks at the Content-Type (415).
 func (q *request) update(subresource string) error {
 	body, err := q.readBody()
+	if err != nil {
+		return err
+	}
+	opts, err := q.writeOptions()
 	if err != nil {
 		return err
 	}
@@ -305,10 +312,6 @@ func (q *request) update(subresource string) error {
 		return apierrors.NewBadRequest("the name of the object (" + m.GetName() + ") does not match the name on the URL (" + q.info.Name + ")")
 	}
 	if err := q.checkNamespace(obj); err != nil {
-		return err
-	}
-	opts, err := q.writeOptions()
-	if err != nil {
 		return err
 	}
 	q.res.Strategy.Default(obj)

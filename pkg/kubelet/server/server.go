@@ -1,8 +1,11 @@
 // Package server is the node agent's HTTPS API, the one upstream's kubelet serves on
 // port 10250: container logs, exec, attach and port-forward streams (proxied to the
 // container runtime's streaming server), the pods of the node, resource usage
-// (/stats/summary) for the metrics API, and Prometheus metrics (/metrics/...). Only the API server (its kubelet-client
-// certificate) and cluster admins may call it.
+// (/stats/summary) for the metrics API, and Prometheus metrics (/metrics/...).
+// The API server (its kubelet-client certificate) and cluster admins may call
+// everything; anyone else, by client certificate or bearer token, needs RBAC
+// on the node's subresources (nodes/metrics, nodes/stats, nodes/proxy, ...),
+// which the node asks the API server about, as upstream's kubelet does.
 package server
 
 import (
@@ -26,7 +29,9 @@ import (
 	"k8s.io/client-go/kubernetes"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
+	"github.com/minik8s/minik8s/pkg/auth/authorizer"
 	"github.com/minik8s/minik8s/pkg/cluster/pki"
+	"github.com/minik8s/minik8s/pkg/kubelet/server/delegated"
 )
 
 // Runtime is the part of the CRI client the API needs; *cri.Client implements it.
@@ -59,9 +64,14 @@ type Config struct {
 	// agent's own registries); nil leaves the path unserved.
 	Metrics      prometheus.Gatherer
 	ProbeMetrics prometheus.Gatherer
+	// Tokens authenticates bearer tokens and Authorizer decides for callers
+	// other than the API server and cluster admins; nil asks the API server
+	// through Client (TokenReview, SubjectAccessReview), with upstream's caching.
+	Tokens     TokenAuthenticator
+	Authorizer authorizer.Authorizer
 }
 
-// Identities allowed to use the API besides the system:masters group: the API
+// Callers let in without a review: the system:masters group and the API
 // server's client certificate, as upstream's kubeadm names it.
 const (
 	mastersGroup        = "system:masters"
@@ -76,6 +86,7 @@ type Server struct {
 	cfg   Config
 	log   *slog.Logger
 	stats *statsProvider
+	gate  *gate
 	mux   *http.ServeMux
 }
 
@@ -93,7 +104,14 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Stats == nil {
 		cfg.Stats = procStats{}
 	}
+	if cfg.Tokens == nil {
+		cfg.Tokens = delegated.NewTokenAuthenticator(cfg.Client.AuthenticationV1().TokenReviews(), delegated.TokenOptions{})
+	}
+	if cfg.Authorizer == nil {
+		cfg.Authorizer = delegated.NewAuthorizer(cfg.Client.AuthorizationV1().SubjectAccessReviews(), delegated.AccessOptions{})
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "kubelet-api")}
+	s.gate = &gate{nodeName: cfg.NodeName, tokens: cfg.Tokens, authz: cfg.Authorizer, log: s.log}
 	s.stats = newStatsProvider(cfg.Runtime, cfg.Stats, cfg.NodeName)
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeText(w, http.StatusOK, "ok") })
@@ -186,59 +204,11 @@ func (s *Server) tlsConfig() (*tls.Config, error) {
 
 // ServeHTTP authenticates and authorizes, then routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != "/healthz" {
-		if code, msg := authorize(r); code != 0 {
-			writeText(w, code, msg)
-			return
-		}
+	if code, msg := s.gate.check(r); code != 0 {
+		writeText(w, code, msg)
+		return
 	}
 	s.mux.ServeHTTP(w, r)
-}
-
-// authorize answers 0 for a caller allowed everything, else 401 or 403 with
-// upstream's message.
-func authorize(r *http.Request) (int, string) {
-	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 || len(r.TLS.VerifiedChains[0]) == 0 {
-		return http.StatusUnauthorized, "Unauthorized"
-	}
-	cert := r.TLS.VerifiedChains[0][0]
-	if cert.Subject.CommonName == apiserverKubeletCN {
-		return 0, ""
-	}
-	for _, g := range cert.Subject.Organization {
-		if g == mastersGroup {
-			return 0, ""
-		}
-	}
-	return http.StatusForbidden, fmt.Sprintf("Forbidden (user=%s, verb=%s, resource=nodes, subresource=%s)",
-		cert.Subject.CommonName, verbOf(r.Method), subresourceOf(r.URL.Path))
-}
-
-func verbOf(method string) string {
-	switch method {
-	case http.MethodPost:
-		return "create"
-	case http.MethodPut:
-		return "update"
-	case http.MethodPatch:
-		return "patch"
-	case http.MethodDelete:
-		return "delete"
-	}
-	return "get"
-}
-
-// subresourceOf maps a path to the nodes subresource upstream's kubelet checks.
-func subresourceOf(path string) string {
-	switch {
-	case strings.HasPrefix(path, "/stats"):
-		return "stats"
-	case strings.HasPrefix(path, "/metrics"):
-		return "metrics"
-	case strings.HasPrefix(path, "/logs"):
-		return "log"
-	}
-	return "proxy"
 }
 
 func writeText(w http.ResponseWriter, code int, msg string) {

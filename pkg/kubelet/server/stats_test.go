@@ -1,11 +1,6 @@
 package server
 
 import (
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -94,34 +89,5 @@ func TestPodTotals(t *testing.T) {
 	cs[1].CPU.UsageNanoCores = nil
 	if cpu, _ := podTotals(cs, time.Now()); cpu.UsageNanoCores != nil {
 		t.Fatal("a pod with a container lacking a rate has a rate")
-	}
-}
-
-func TestAuthorize(t *testing.T) {
-	req := func(cn string, orgs ...string) *http.Request {
-		r := httptest.NewRequest(http.MethodGet, "/stats/summary", nil)
-		if cn != "" {
-			cert := &x509.Certificate{Subject: pkix.Name{CommonName: cn, Organization: orgs}}
-			r.TLS = &tls.ConnectionState{VerifiedChains: [][]*x509.Certificate{{cert}}}
-		}
-		return r
-	}
-	if code, _ := authorize(req("")); code != http.StatusUnauthorized {
-		t.Errorf("anonymous: %d", code)
-	}
-	if code, _ := authorize(req("kube-apiserver-kubelet-client")); code != 0 {
-		t.Errorf("apiserver: %d", code)
-	}
-	if code, _ := authorize(req("admin", "system:masters")); code != 0 {
-		t.Errorf("admin: %d", code)
-	}
-	code, msg := authorize(req("system:node:other", "system:nodes"))
-	if code != http.StatusForbidden || msg != "Forbidden (user=system:node:other, verb=get, resource=nodes, subresource=stats)" {
-		t.Errorf("node: %d %q", code, msg)
-	}
-	r := req("system:node:other", "system:nodes")
-	r.URL.Path = "/metrics/resource"
-	if code, msg := authorize(r); code != http.StatusForbidden || msg != "Forbidden (user=system:node:other, verb=get, resource=nodes, subresource=metrics)" {
-		t.Errorf("node on /metrics/resource: %d %q", code, msg)
 	}
 }

@@ -316,7 +316,8 @@ func TestStreamingPortForward(t *testing.T) {
 	framework.Contains(t, s.Run("get", "--raw", "/api/v1/nodes/"+nodeName+"/proxy/pods"), `"name":"web"`)
 }
 
-// The kubelet API takes only the API server and cluster admins.
+// The kubelet API takes the API server and cluster admins by certificate;
+// anyone else needs RBAC on the node's subresources (kubeletauth_test.go).
 func TestStreamingKubeletAuth(t *testing.T) {
 	s := session(t)
 	ip := s.Run("get", "node", nodeName, "-o", `jsonpath={.status.addresses[?(@.type=="InternalIP")].address}`)

@@ -117,6 +117,8 @@ func TestWhatTheAgentAsks(t *testing.T) {
 		{"read a volume attachment to it", req("get", "storage.k8s.io", "volumeattachments", "", "", "va1")},
 		{"read runtime classes", req("list", "node.k8s.io", "runtimeclasses", "", "", "")},
 		{"review a token", req("create", "authentication.k8s.io", "tokenreviews", "", "", "")},
+		// Its API's callers: metrics-server, Prometheus.
+		{"review a caller's access", req("create", "authorization.k8s.io", "subjectaccessreviews", "", "", "")},
 	}
 	for _, tt := range allowed {
 		t.Run(tt.name, func(t *testing.T) {

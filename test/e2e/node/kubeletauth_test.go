@@ -18,7 +18,15 @@ import (
 // RBAC lets it at that part of the node.
 func TestKubeletAPIServiceAccountTokens(t *testing.T) {
 	s := session(t)
-	ip := s.Run("get", "node", nodeName, "-o", `jsonpath={.status.addresses[?(@.type=="InternalIP")].address}`)
+	var ip string
+	// The node may still be registering when this test runs first.
+	framework.Eventually(t, 30*time.Second, func() error {
+		r := s.Do("get", "node", nodeName, "-o", `jsonpath={.status.addresses[?(@.type=="InternalIP")].address}`)
+		if ip = strings.TrimSpace(r.Stdout); r.Code != 0 || ip == "" {
+			return fmt.Errorf("node %s has no InternalIP yet: %s", nodeName, r.Stderr)
+		}
+		return nil
+	})
 	base := "https://" + ip + ":" + kubeletPort
 	// Cluster-scoped, so named after the session's namespace and removed after.
 	role := s.Namespace + "-node-metrics"

@@ -50,6 +50,9 @@ type Config struct {
 	// DisableAnonymous refuses requests without credentials with 401 instead
 	// of serving them as system:anonymous (--anonymous-auth=false).
 	DisableAnonymous bool
+	// MaxRequestsInFlight and MaxMutatingRequestsInFlight cap the read and the
+	// write requests served at once (429 beyond); 0 is no cap.
+	MaxRequestsInFlight, MaxMutatingRequestsInFlight int
 	// Authorizer decides on every request; nil allows authenticated users
 	// everything (tests).
 	Authorizer Authorizer
@@ -121,10 +124,11 @@ func (c *Config) Validate() error {
 
 // Server is the API server.
 type Server struct {
-	cfg   Config
-	log   *slog.Logger
-	http  *http.Server
-	ready atomic.Bool
+	cfg      Config
+	log      *slog.Logger
+	inflight *inflight
+	http     *http.Server
+	ready    atomic.Bool
 
 	discovery *discoveryDocs
 	fields    *fieldManagers
@@ -155,7 +159,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger}
+	s := &Server{cfg: cfg, log: cfg.Logger, inflight: newInflight(cfg.MaxRequestsInFlight, cfg.MaxMutatingRequestsInFlight)}
 	s.discovery = newDiscoveryDocs(cfg.Registry)
 	if cfg.Aggregator != nil {
 		s.discovery.remote = cfg.Aggregator.Discovery
@@ -311,6 +315,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // authorizeAndRoute serves a request once its caller is known.
 func (s *Server) authorizeAndRoute(w http.ResponseWriter, r *http.Request, attrs Attributes, info requestInfo, q *audit.Request) {
+	release, ok := s.inflight.acquire(&info, UserFrom(r.Context()))
+	if !ok {
+		writeTooManyRequests(w, r)
+		return
+	}
+	defer release()
 	if err := s.authorizeAudited(r.Context(), attrs, q); err != nil {
 		writeError(w, r, err)
 		return

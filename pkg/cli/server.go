@@ -69,6 +69,8 @@ func newServerCommand() *cobra.Command {
 	f.StringSliceVar(&cfg.AuthorizationModes, "authorization-mode", []string{"Node", "RBAC"}, "authorizers asked in turn after the system:masters bypass: Node, RBAC, AlwaysAllow, AlwaysDeny")
 	f.StringSliceVar(&cfg.EnableAdmissionPlugins, "enable-admission-plugins", nil, "admission plugins that are off by default to run: "+strings.Join(plugins.OffByDefault(), ", "))
 	f.StringSliceVar(&cfg.DisableAdmissionPlugins, "disable-admission-plugins", nil, "admission plugins not to run, by upstream's names: "+strings.Join(plugins.Names(), ", "))
+	f.IntVar(&cfg.MaxRequestsInFlight, "max-requests-inflight", 400, "the most read requests served at once (watches, exec, logs and proxies not counted); more are answered 429 Too Many Requests; 0 is no cap")
+	f.IntVar(&cfg.MaxMutatingRequestsInFlight, "max-mutating-requests-inflight", 200, "the most create, update, patch and delete requests served at once; more are answered 429; 0 is no cap")
 	f.BoolVar(&cfg.AnonymousAuth, "anonymous-auth", true, "serve requests without credentials as system:anonymous, who may read /healthz, /livez, /readyz and /version only; false refuses them with 401")
 	f.StringVar(&cfg.EncryptionProviderConfig, "encryption-provider-config", "", "EncryptionConfiguration file (apiserver.config.k8s.io/v1) saying how resources are encrypted in etcd; empty encrypts Secrets with a key generated into <data-dir>/server/cred/encryption-config.yaml")
 	f.StringVar(&cfg.AuditPolicyFile, "audit-policy-file", "", "audit.k8s.io/v1 Policy saying what the audit log records of each request; without it nothing is audited")

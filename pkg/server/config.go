@@ -83,6 +83,10 @@ type Config struct {
 	// AnonymousAuth serves requests without credentials as system:anonymous
 	// (who may read health and version only); false answers them 401.
 	AnonymousAuth bool
+	// MaxRequestsInFlight and MaxMutatingRequestsInFlight cap the read and the
+	// write requests the API server serves at once (upstream's flags and
+	// defaults, 400 and 200); beyond them a request is answered 429. 0 is no cap.
+	MaxRequestsInFlight, MaxMutatingRequestsInFlight int
 	// AuthorizationModes are the authorizers asked in turn after the
 	// system:masters bypass: Node, RBAC, AlwaysAllow, AlwaysDeny.
 	AuthorizationModes []string
@@ -126,6 +130,9 @@ const ComponentServiceLB = "servicelb"
 func (c *Config) Validate() error {
 	if c.DataDir == "" {
 		return errors.New("--data-dir must not be empty")
+	}
+	if c.MaxRequestsInFlight < 0 || c.MaxMutatingRequestsInFlight < 0 {
+		return fmt.Errorf("--max-requests-inflight %d, --max-mutating-requests-inflight %d: must not be negative", c.MaxRequestsInFlight, c.MaxMutatingRequestsInFlight)
 	}
 	if ip := net.ParseIP(c.BindAddress); ip == nil {
 		return fmt.Errorf("--bind-address %q is not an IP address", c.BindAddress)

@@ -191,12 +191,14 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	var policyReady atomic.Bool
 	api, err := apiserver.New(apiserver.Config{
 		Store: store, Registry: reg, Address: addr, ServingCert: serving, ClientCA: pool,
-		TokenAuthenticators:     tokens.set(staticToken{token: token}, serviceAccountAuthenticator(signer, reg, tracker)),
-		DisableAnonymous:        !cfg.AnonymousAuth,
-		Authorizer:              authz.Authorizer,
-		WriteGuard:              authz.Guard,
-		DisableAdmissionPlugins: cfg.DisableAdmissionPlugins,
-		EnableAdmissionPlugins:  cfg.EnableAdmissionPlugins,
+		TokenAuthenticators:         tokens.set(staticToken{token: token}, serviceAccountAuthenticator(signer, reg, tracker)),
+		DisableAnonymous:            !cfg.AnonymousAuth,
+		MaxRequestsInFlight:         cfg.MaxRequestsInFlight,
+		MaxMutatingRequestsInFlight: cfg.MaxMutatingRequestsInFlight,
+		Authorizer:                  authz.Authorizer,
+		WriteGuard:                  authz.Guard,
+		DisableAdmissionPlugins:     cfg.DisableAdmissionPlugins,
+		EnableAdmissionPlugins:      cfg.EnableAdmissionPlugins,
 		ReadyChecks: map[string]func(context.Context) error{"poststarthook/rbac/bootstrap-roles": func(context.Context) error {
 			if !policyReady.Load() {
 				return errors.New("the bootstrap RBAC policy is not in place yet")

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/minik8s/minik8s/pkg/auth/serviceaccount"
 	"github.com/minik8s/minik8s/pkg/controller/manager"
 )
 
@@ -26,6 +27,7 @@ func newControllerManagerCommand() *cobra.Command {
 	var kubeconfig string
 	var verbose bool
 	var pprofPort int
+	var saKeyFile, rootCAFile string
 	cfg := manager.Config{NodeCIDRMaskSize: 24}
 	cmd := &cobra.Command{
 		Use:   "controller-manager",
@@ -46,6 +48,16 @@ func newControllerManagerCommand() *cobra.Command {
 			if len(cfg.CAPEM) == 0 && rc.CAFile != "" {
 				if cfg.CAPEM, err = os.ReadFile(rc.CAFile); err != nil {
 					return fmt.Errorf("read the cluster CA: %w", err)
+				}
+			}
+			if rootCAFile != "" {
+				if cfg.CAPEM, err = os.ReadFile(rootCAFile); err != nil {
+					return fmt.Errorf("read --root-ca-file: %w", err)
+				}
+			}
+			if saKeyFile != "" {
+				if cfg.ServiceAccountSigner, err = serviceaccount.LoadSigner(saKeyFile, serviceaccount.Issuer); err != nil {
+					return err
 				}
 			}
 			m, err := manager.New(rc, cfg, newLogger(verbose).With("component", "controller-manager"))
@@ -81,6 +93,8 @@ func newControllerManagerCommand() *cobra.Command {
 	f.DurationVar(&cfg.HPASyncPeriod, "horizontal-pod-autoscaler-sync-period", 15*time.Second, "how often each HorizontalPodAutoscaler is reconciled")
 	f.DurationVar(&cfg.SigningDuration, "cluster-signing-duration", 365*24*time.Hour, "longest lifetime of certificates issued for CertificateSigningRequests")
 	f.DurationVar(&cfg.LegacyTokenCleanUpPeriod, "legacy-service-account-token-clean-up-period", 365*24*time.Hour, "how long an auto-generated secret-based service account token may go unused before it is marked invalid, and then stay invalid before it is deleted")
+	f.StringVar(&saKeyFile, "service-account-private-key-file", "", "PEM ECDSA key that signs the tokens of service account token Secrets, the API server's (<data-dir>/server/tls/service-account.key); without it they are not filled")
+	f.StringVar(&rootCAFile, "root-ca-file", "", "CA put into service account token Secrets and kube-root-ca.crt ConfigMaps (default: the kubeconfig's)")
 	f.IntVar(&pprofPort, "pprof-port", 0, "serve profiles on 127.0.0.1:PORT/debug/pprof (0: off)")
 	f.BoolVarP(&verbose, "verbose", "v", false, "log debug messages")
 	return cmd

@@ -31,6 +31,7 @@ import (
 	"github.com/minik8s/minik8s/pkg/apiserver"
 	"github.com/minik8s/minik8s/pkg/atomicfile"
 	"github.com/minik8s/minik8s/pkg/auth/bootstrappolicy"
+	"github.com/minik8s/minik8s/pkg/auth/serviceaccount"
 	"github.com/minik8s/minik8s/pkg/cluster/etcd"
 	"github.com/minik8s/minik8s/pkg/cluster/kubeconfig"
 	"github.com/minik8s/minik8s/pkg/cluster/pki"
@@ -66,6 +67,8 @@ type Env struct {
 	CAPEM     []byte
 	Token     string
 	CA        *pki.KeyPair
+	// ServiceAccountSigner signs service account tokens with the cluster's key.
+	ServiceAccountSigner *serviceaccount.Signer
 	// Metrics is the API server's registry: components' metrics appear on /metrics.
 	Metrics prometheus.Registerer
 	// AdvertiseAddress is the address other machines and pods reach this
@@ -281,8 +284,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 
 	env := &Env{
 		Config: &cfg, Logger: log, ServerURL: url, CAPEM: crt.ca.CertPEM, Token: token, CA: crt.ca, Metrics: api.MetricsRegistry(),
-		AdvertiseAddress: advertiseAddress(cfg.BindAddress),
-		Loopback:         loopback,
+		ServiceAccountSigner: signer,
+		AdvertiseAddress:     advertiseAddress(cfg.BindAddress),
+		Loopback:             loopback,
 	}
 	compErr := make(chan error, 8)
 	var wg sync.WaitGroup

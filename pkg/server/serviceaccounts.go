@@ -50,17 +50,9 @@ func serviceAccountSigner(cfg *Config) (*serviceaccount.Signer, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("read service account key: %w", err)
 	}
-	block, _ := pem.Decode(data)
-	if block == nil {
-		return nil, fmt.Errorf("%s: not PEM", file)
-	}
-	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	ec, err := serviceaccount.ParsePrivateKeyPEM(data)
 	if err != nil {
-		return nil, fmt.Errorf("parse %s: %w", file, err)
-	}
-	ec, ok := key.(*ecdsa.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("%s: not an ECDSA key", file)
+		return nil, fmt.Errorf("service account key %s: %w", file, err)
 	}
 	return serviceaccount.NewSigner(ec, serviceaccount.Issuer)
 }

@@ -3,9 +3,11 @@ package manager
 import (
 	"fmt"
 
-	"github.com/minik8s/minik8s/pkg/cluster/pki"
 	"net/netip"
 	"time"
+
+	"github.com/minik8s/minik8s/pkg/auth/serviceaccount"
+	"github.com/minik8s/minik8s/pkg/cluster/pki"
 )
 
 // Config is what the controller manager is told by the server's flags.
@@ -19,6 +21,9 @@ type Config struct {
 	CAPEM []byte
 	// CA signs approved certificate signing requests; nil signs none.
 	CA *pki.KeyPair
+	// ServiceAccountSigner signs the tokens of service account token Secrets
+	// (upstream's --service-account-private-key-file); nil fills none.
+	ServiceAccountSigner *serviceaccount.Signer
 	// Disabled names controllers not to run (--disable-controllers).
 	Disabled []string
 	// TerminatedPodGCThreshold is how many terminated pods the pod garbage

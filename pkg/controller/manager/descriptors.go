@@ -38,6 +38,7 @@ import (
 	"github.com/minik8s/minik8s/pkg/controller/resourcequota"
 	"github.com/minik8s/minik8s/pkg/controller/rootca"
 	"github.com/minik8s/minik8s/pkg/controller/serviceaccount"
+	"github.com/minik8s/minik8s/pkg/controller/serviceaccounttoken"
 	"github.com/minik8s/minik8s/pkg/controller/servicecidr"
 	"github.com/minik8s/minik8s/pkg/controller/servicelb"
 	"github.com/minik8s/minik8s/pkg/controller/statefulset"
@@ -66,6 +67,7 @@ func Descriptors() []Descriptor {
 		{Name: namespace.Name, Aliases: []string{"namespace"}, New: newNamespace},
 		{Name: serviceaccount.Name, Aliases: []string{"serviceaccount"}, New: newServiceAccount},
 		{Name: rootca.Name, Aliases: []string{"root-ca-cert-publisher"}, New: newRootCA},
+		{Name: serviceaccounttoken.Name, Aliases: []string{"serviceaccount-token"}, New: newServiceAccountToken},
 		{Name: nodeipam.Name, Aliases: []string{"nodeipam"}, New: newNodeIPAM},
 		{Name: replicaset.Name, Aliases: []string{"replicaset"}, New: newReplicaSet},
 		{Name: garbagecollector.Name, Aliases: []string{"garbagecollector"}, New: newGarbageCollector},
@@ -334,6 +336,24 @@ func newVAPStatus(cc ControllerContext) (Runnable, error) {
 	checker := &validating.TypeChecker{SchemaResolver: &resolver.ClientDiscoveryResolver{Discovery: cc.Client.Discovery()}, RestMapper: cc.RESTMapper}
 	return vapstatus.New(vapstatus.Config{Client: cc.Client, Policies: cc.Informers.Admissionregistration().V1().ValidatingAdmissionPolicies(),
 		Checker: checker, Workers: 1, Log: cc.Log})
+}
+
+func newServiceAccountToken(cc ControllerContext) (Runnable, error) {
+	if cc.Config.ServiceAccountSigner == nil {
+		cc.Log.Info("no service account private key: service account token secrets are not filled")
+		return nil, nil
+	}
+	// Its own informer holds only token Secrets, with their data.
+	secrets := serviceaccounttoken.NewSecretInformer(cc.Client, resync)
+	c, err := serviceaccounttoken.New(serviceaccounttoken.Config{Client: cc.Client, ServiceAccounts: cc.Informers.Core().V1().ServiceAccounts(),
+		Secrets: secrets, Signer: cc.Config.ServiceAccountSigner, RootCA: cc.Config.CAPEM, Workers: 5, Log: cc.Log})
+	if err != nil {
+		return nil, err
+	}
+	return RunnableFunc(func(ctx context.Context) error {
+		go secrets.RunWithContext(ctx)
+		return c.Run(ctx)
+	}), nil
 }
 
 func newLegacyTokenCleaner(cc ControllerContext) (Runnable, error) {

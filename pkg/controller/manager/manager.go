@@ -60,7 +60,7 @@ func disabled(c *server.Config) []string {
 // Factory builds the manager from the server's loopback credentials.
 func Factory(env *server.Env) (server.Component, error) {
 	cfg := Config{ClusterCIDR: env.Config.ClusterCIDR, NodeCIDRMaskSize: 24, ServiceCIDR: env.Config.ServiceCIDR,
-		CAPEM: env.CAPEM, CA: env.CA, Disabled: disabled(env.Config), TerminatedPodGCThreshold: env.Config.TerminatedPodGCThreshold,
+		CAPEM: env.CAPEM, CA: env.CA, ServiceAccountSigner: env.ServiceAccountSigner, Disabled: disabled(env.Config), TerminatedPodGCThreshold: env.Config.TerminatedPodGCThreshold,
 		NodeMonitorPeriod: env.Config.NodeMonitorPeriod, NodeMonitorGracePeriod: env.Config.NodeMonitorGracePeriod,
 		HPASyncPeriod: env.Config.HPASyncPeriod, SigningDuration: env.Config.ClusterSigningDuration,
 		LegacyTokenCleanUpPeriod: env.Config.LegacyTokenCleanUpPeriod, LeaderElect: !env.Config.DisableLeaderElection, Identity: identity(env.ServerURL)}
